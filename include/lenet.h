@@ -1,0 +1,261 @@
+/* lenet.h - the whole public API of the LeNet Lab training core.
+ *
+ * A LeNet-5 for 28x28 grey digits, trained by mini-batch gradient descent:
+ *   input 1x28x28 -> conv1 6@5x5 -> act -> avgpool 2 -> conv2 16@5x5 -> act -> maxpool 2
+ *   -> flatten 256 (C,H,W order) -> fc1 120 -> act -> dropout1 -> fc2 84 -> act -> dropout2
+ *   -> fc3 10 -> softmax cross-entropy.
+ *
+ * Every fallible call returns an ln_status and, when given an ln_error, fills it with a message
+ * that names what was wrong. Nothing here exits, aborts or keeps global state; a trainer owns
+ * every buffer it uses, all allocated when it is created.
+ */
+#ifndef LENET_H
+#define LENET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LN_IMAGE_SIDE 28
+#define LN_IMAGE_PIXELS 784
+#define LN_CLASSES 10
+#define LN_NUM_PARAMS 44426
+#define LN_MAX_BATCH 512
+#define LN_MAX_ITEMS 1000000 /* an IDX file claiming more items is rejected */
+/* A batch loss above this counts as divergence, like a NaN: the softmax is computed stably, so a
+ * blown-up network shows huge finite losses (the true digit given probability below e^-1000)
+ * long before anything overflows. */
+#define LN_DIVERGED_LOSS 1000.0f
+
+typedef enum {
+    LN_OK = 0,
+    LN_E_ARG = 1,      /* an argument or a config value is out of range */
+    LN_E_NOMEM = 2,    /* an allocation failed */
+    LN_E_FORMAT = 3,   /* malformed input: IDX data, parameters */
+    LN_E_DIVERGED = 4, /* NaN or Inf in the loss, the gradients or the weights */
+    LN_E_STATE = 5     /* the call does not fit the object's state (training already finished) */
+} ln_status;
+
+typedef struct {
+    ln_status status;
+    char msg[256];
+} ln_error;
+
+const char *ln_status_name(ln_status s);
+
+/* ---- layers and parameter tensors -------------------------------------------------------- */
+
+/* Layers that own parameters, in forward order. Bit (1u << layer) of a mask names a layer. */
+enum { LN_CONV1, LN_CONV2, LN_FC1, LN_FC2, LN_FC3, LN_NUM_LAYERS };
+
+#define LN_NUM_TENSORS 10
+
+/* Parameter tensors with PyTorch names and shapes, laid out back to back in one float buffer in
+ * this order: conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], conv2.bias [16],
+ * fc1.weight [120,256], fc1.bias [120], fc2.weight [84,120], fc2.bias [84], fc3.weight [10,84],
+ * fc3.bias [10]. Dense weights are [out][in]. */
+typedef struct {
+    const char *name;
+    int layer;     /* LN_CONV1 .. LN_FC3 */
+    int is_weight; /* 1 for a kernel (regularised), 0 for a bias */
+    int ndim;
+    int shape[4];
+    int offset; /* first float in the parameter buffer */
+    int count;
+} ln_tensor_info;
+
+const ln_tensor_info *ln_tensor(int i); /* 0 <= i < LN_NUM_TENSORS, else NULL */
+const char *ln_layer_name(int layer);   /* "conv1" .. "fc3", NULL when out of range */
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+typedef enum { LN_ACT_RELU, LN_ACT_TANH, LN_ACT_SIGMOID, LN_NUM_ACTS } ln_activation;
+
+typedef enum {
+    LN_INIT_ZEROS,
+    LN_INIT_RANDOM_UNIFORM, /* U(-0.05, 0.05) */
+    LN_INIT_RANDOM_NORMAL,  /* N(0, 0.05), not truncated, as Keras's RandomNormal */
+    LN_INIT_GLOROT_UNIFORM, /* U(-l, l), l = sqrt(6 / (fan_in + fan_out)) */
+    LN_INIT_GLOROT_NORMAL,  /* truncated N, stddev sqrt(2 / (fan_in + fan_out)) */
+    LN_INIT_HE_UNIFORM,     /* l = sqrt(6 / fan_in) */
+    LN_INIT_HE_NORMAL,      /* stddev sqrt(2 / fan_in) */
+    LN_INIT_LECUN_UNIFORM,  /* l = sqrt(3 / fan_in) */
+    LN_INIT_LECUN_NORMAL,   /* stddev sqrt(1 / fan_in) */
+    LN_NUM_INITS
+} ln_init;
+
+typedef enum { LN_REG_NONE, LN_REG_L1, LN_REG_L2, LN_REG_ELASTICNET, LN_NUM_REGS } ln_reg;
+
+typedef enum {
+    LN_OPT_SGD,
+    LN_OPT_MOMENTUM,
+    LN_OPT_NESTEROV,
+    LN_OPT_ADAM,
+    LN_OPT_RMSPROP,
+    LN_OPT_ADAGRAD,
+    LN_NUM_OPTS
+} ln_opt;
+
+typedef struct {
+    /* model */
+    int activation; /* ln_activation */
+    int init;       /* ln_init, for kernels; biases start at zero */
+    /* regulariser on kernels: L1 lambda*sum|w|, L2 lambda*sum w^2,
+     * ElasticNet lambda*(l1_ratio*sum|w| + (1-l1_ratio)*sum w^2) */
+    int reg;
+    float reg_lambda;
+    float reg_l1_ratio;
+    float dropout1; /* after fc1, 0 <= p <= 0.9, inverted */
+    float dropout2; /* after fc2 */
+    /* optimiser (Keras's update rules) */
+    int optimizer;
+    float lr;
+    float momentum; /* momentum and nesterov */
+    float beta1, beta2;
+    float rho;          /* rmsprop */
+    float epsilon;      /* adam, rmsprop, adagrad */
+    float adagrad_init; /* adagrad's initial accumulator */
+    /* schedule */
+    int batch_size; /* 1 .. LN_MAX_BATCH */
+    int epochs;     /* 1 .. 1000 */
+    /* data */
+    int train_size;      /* training samples, 1 .. the training set */
+    int val_size;        /* validation samples held out of the training set, besides train_size */
+    int test_size;       /* test samples evaluated, 1 .. the test set */
+    uint32_t digit_mask; /* bit d set: digit d is used (train, validation and test) */
+    int standardize;     /* z-score with the training subset's pixel mean and stddev */
+    int augment_shift;   /* random shifts of up to this many pixels, 0 .. 4 */
+    /* early stopping on the validation loss (needs val_size > 0) */
+    int early_stopping;
+    int patience;
+    float min_delta;
+    int restore_best;
+    uint32_t freeze_mask; /* bit (1u << layer): that layer's parameters are not updated */
+    uint32_t seed;
+} ln_config;
+
+/* Defaults: relu, glorot_uniform, no regulariser (lambda 1e-4, l1_ratio 0.5 when chosen), no
+ * dropout, adam lr 1e-3 beta1 0.9 beta2 0.999 epsilon 1e-7, momentum 0.9, rho 0.9,
+ * adagrad_init 0.1, batch 32, 10 epochs, 10000 train, 2000 validation, 10000 test, all digits,
+ * no standardisation or augmentation, no early stopping (patience 3, min_delta 0, restore best),
+ * nothing frozen, seed 1. */
+void ln_config_default(ln_config *c);
+
+/* Checks ranges that do not depend on the data. */
+ln_status ln_config_check(const ln_config *c, ln_error *err);
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+typedef struct ln_dataset ln_dataset;
+
+/* Parses an IDX3 images file (magic 0x00000803, n x 28 x 28 uint8) and an IDX1 labels file
+ * (magic 0x00000801, n uint8 in 0..9). Rejects a wrong magic, other dimensions, a count above
+ * LN_MAX_ITEMS or different between the files, and data shorter or longer than declared.
+ * The bytes are copied: the caller may free them afterwards. */
+ln_status ln_dataset_from_idx(ln_dataset **out, const uint8_t *images, size_t images_len,
+                              const uint8_t *labels, size_t labels_len, ln_error *err);
+void ln_dataset_free(ln_dataset *d);
+int ln_dataset_count(const ln_dataset *d);
+const uint8_t *ln_dataset_image(const ln_dataset *d, int i); /* 784 bytes, row-major */
+int ln_dataset_label(const ln_dataset *d, int i);
+
+/* ---- training ---------------------------------------------------------------------------- */
+
+typedef struct ln_trainer ln_trainer;
+
+/* Builds a model and everything its training needs. The datasets are borrowed: they must outlive
+ * the trainer. Initial weights come from the seed's initialisation stream. */
+ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dataset *train,
+                            const ln_dataset *test, ln_error *err);
+void ln_trainer_free(ln_trainer *t);
+const ln_config *ln_trainer_config(const ln_trainer *t);
+
+typedef enum {
+    LN_EV_STEP = 1,  /* a training step finished: step metrics are fresh */
+    LN_EV_EVAL = 2,  /* an evaluation batch finished */
+    LN_EV_EPOCH = 3, /* an epoch's metrics are complete */
+    LN_EV_DONE = 4   /* training is over (see stop_reason); further calls return LN_E_STATE */
+} ln_event;
+
+typedef enum {
+    LN_STOP_NONE,     /* still training */
+    LN_STOP_EPOCHS,   /* all epochs done */
+    LN_STOP_EARLY,    /* early stopping */
+    LN_STOP_DIVERGED, /* NaN or Inf: the weights are those before the bad step */
+} ln_stop_reason;
+
+/* Does one unit of work: one training step, one evaluation batch (at most 256 samples) or the
+ * end-of-epoch bookkeeping, and says which in *ev. The numbers do not depend on how the units
+ * are grouped into calls. After an epoch's training steps come evaluations of the training
+ * subset (its first 10000 samples at most, in inference mode), the validation set and the test
+ * set; then LN_EV_EPOCH. Returns LN_E_DIVERGED (with *ev = LN_EV_DONE) when a step produced a
+ * NaN or Inf or a loss above LN_DIVERGED_LOSS; the trainer then keeps the weights from before
+ * that step. */
+ln_status ln_trainer_advance(ln_trainer *t, ln_event *ev, ln_error *err);
+
+/* Runs units until the next epoch ends or training stops. */
+ln_status ln_trainer_run_epoch(ln_trainer *t, ln_error *err);
+
+/* Every field is 4 bytes wide, so the struct reads as an array from JavaScript. */
+typedef struct {
+    int32_t epoch;       /* epochs completed */
+    int32_t step;        /* training steps done */
+    int32_t steps_per_epoch;
+    int32_t stop_reason; /* ln_stop_reason */
+    /* the last training step (a batch, dropout active) */
+    float loss;    /* mean cross-entropy */
+    float penalty; /* regulariser term */
+    float acc;
+    float grad_norm[LN_NUM_LAYERS];   /* L2 norm of the data+penalty gradient, weight and bias */
+    float weight_norm[LN_NUM_LAYERS]; /* L2 norm of the layer's parameters */
+    /* the last completed epoch (loss = cross-entropy; penalty apart) */
+    float train_loss, train_acc;
+    float val_loss, val_acc;
+    float test_loss, test_acc;
+    float epoch_penalty;
+    float sparsity;                      /* fraction of kernel weights with |w| < 1e-3 */
+    float layer_sparsity[LN_NUM_LAYERS];
+    int32_t best_epoch; /* early stopping: the epoch with the lowest validation loss */
+    float best_val_loss;
+    int32_t train_count, val_count, test_count; /* samples in each split after digit_mask */
+    /* FNV-1a hash of the dataset indices of the last training batch, in order: two runs whose
+     * hashes agree step by step saw the same batches. */
+    uint32_t batch_hash;
+} ln_metrics;
+
+void ln_trainer_metrics(const ln_trainer *t, ln_metrics *m);
+
+/* Counts the layer's kernel weights into `bins` equal bins over [-r, r], r = max |w| (r = 1e-3
+ * when every weight is 0); writes r to *range. */
+ln_status ln_trainer_histogram(const ln_trainer *t, int layer, int bins, uint32_t *counts,
+                               float *range, ln_error *err);
+
+/* The LN_NUM_PARAMS parameters, in ln_tensor order. */
+const float *ln_trainer_params(const ln_trainer *t);
+
+/* Replaces every parameter. All values must be finite; on error nothing changes. Resets the
+ * optimiser state. */
+ln_status ln_trainer_set_params(ln_trainer *t, const float *params, ln_error *err);
+
+/* Draws fresh initial weights for one layer (zero bias) from the initialisation stream, as for
+ * a new classifier head when fine-tuning. */
+ln_status ln_trainer_reinit_layer(ln_trainer *t, int layer, ln_error *err);
+
+/* Class probabilities for n images of 784 pixels in [0, 1] (the trainer applies its own
+ * standardisation). probs receives n x 10 floats. */
+ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *probs,
+                             ln_error *err);
+
+/* Predicted digit for each evaluated test sample at the last test evaluation, and the index of
+ * that sample in the test dataset; test_count entries each. */
+const uint8_t *ln_trainer_test_predictions(const ln_trainer *t);
+const int32_t *ln_trainer_test_indices(const ln_trainer *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,16 @@
+/* diagnostics.h - norms, sparsity and histograms of parameter-shaped buffers. */
+#ifndef LN_DIAGNOSTICS_H
+#define LN_DIAGNOSTICS_H
+
+#include <stdint.h>
+
+#define LN_SPARSE_THRESHOLD 1e-3f
+
+/* L2 norm of one layer's weight and bias together, in a parameter-shaped buffer. */
+float diag_layer_norm(const float *v, int layer);
+/* Fraction of kernel weights with |w| < LN_SPARSE_THRESHOLD, overall and per layer. */
+float diag_sparsity(const float *params, float *per_layer);
+/* Histogram of a layer's kernel over [-r, r], r = max |w| (LN_SPARSE_THRESHOLD if all zero). */
+void diag_histogram(const float *params, int layer, int bins, uint32_t *counts, float *range);
+
+#endif
