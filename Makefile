@@ -11,9 +11,29 @@ CORE_SRC := $(wildcard src/*.c)
 CORE_HDR := include/lenet.h $(wildcard src/*.h)
 C_TESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all native test test-native bench bench-native serve clean setup
+.PHONY: all native wasm web test test-native test-js test-browser bench serve clean setup
 
-all: native
+all: web
+
+EMCC        := emcc
+WASM_SRC    := $(CORE_SRC) src/wasm/layout.c
+WASM_FNS    := malloc free lnw_fields lnw_sizeof ln_config_default ln_dataset_from_idx ln_dataset_free \
+               ln_dataset_count ln_dataset_image ln_dataset_label ln_trainer_create ln_trainer_free \
+               ln_trainer_advance ln_trainer_metrics ln_trainer_histogram ln_trainer_params \
+               ln_trainer_set_params ln_trainer_reinit_layer ln_trainer_predict \
+               ln_trainer_test_predictions ln_trainer_test_indices
+comma       := ,
+empty       :=
+space       := $(empty) $(empty)
+WASM_FLAGS  := -std=c11 -O3 -Iinclude -Isrc -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
+               -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=134217728 -sFILESYSTEM=0 -sASSERTIONS=0 \
+               -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(WASM_FNS))) \
+               -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPU32,HEAPF32
+MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+WEB_SRC     := $(wildcard web/*.html web/*.css web/*.mjs)
+SITE        := $(patsubst web/%,build/web/%,$(WEB_SRC)) build/web/lenet.mjs build/web/vendor/chart.umd.js \
+               $(patsubst %,build/web/data/%.gz,$(MNIST_FILES)) \
+               $(patsubst assets/%,build/web/%,$(wildcard assets/pretrained/*.safetensors))
 
 setup:
 	@bash tools/setup.sh
@@ -34,19 +54,59 @@ native: build/native/liblenet.a
 test-native: $(C_TESTS) setup
 	@set -e; for t in $(C_TESTS); do echo "# $$t"; LN_MNIST_DIR=$(MNIST) $$t; done
 
-test: test-native
+# The wasm module: SIMD for the site, and a build without SIMD to compare against.
+build/web/lenet.mjs: $(WASM_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_FLAGS) -msimd128 $(WASM_SRC) -o $@
+
+build/wasm-scalar/lenet.mjs: $(WASM_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_FLAGS) $(WASM_SRC) -o $@
+
+wasm: build/web/lenet.mjs build/wasm-scalar/lenet.mjs
+
+build/web/%: web/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+build/web/vendor/chart.umd.js: | setup
+	@mkdir -p $(@D)
+	cp node_modules/chart.js/dist/chart.umd.js $@
+
+build/web/data/%.gz: | setup
+	@mkdir -p $(@D)
+	gzip -9 -n -c $(MNIST)/$* > $@
+
+build/web/pretrained/%: assets/pretrained/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+web: setup $(SITE)
+
+# The kernel tests again, as wasm with SIMD128, run by tests/js/kernels-wasm.test.mjs.
+build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h src/kernels.c src/kernels_ref.c src/kernels.h src/simd.h
+	@mkdir -p $(@D)
+	echo '{"type": "commonjs"}' > $(@D)/package.json
+	$(EMCC) -std=c11 -O2 -msimd128 -Iinclude -Isrc -sENVIRONMENT=node -sSINGLE_FILE -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH \
+	    $< src/kernels.c src/kernels_ref.c -o $@
+
+test-js: web build/wasm-scalar/lenet.mjs build/wasm-tests/test_kernels.js
+	node --test tests/js/
+
+test-browser: web
+	node --test --test-concurrency=1 tests/browser/
+
+test: test-native test-js test-browser
 
 build/bench/bench_native: tools/bench_native.c build/native/liblenet.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) -O3 -march=native $< build/native/liblenet.a -o $@ -lm
 
-bench-native: build/bench/bench_native setup
-	build/bench/bench_native $(MNIST)
+bench: build/bench/bench_native wasm
+	node tools/bench.mjs
 
-bench: bench-native
-
-serve:
-	@echo "The playground page is not built yet; 'make test' runs the training core's tests."
+serve: web
+	node tools/serve.mjs build/web
 
 clean:
 	rm -rf build

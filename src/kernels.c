@@ -234,10 +234,12 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     float *wp = scratch;
     int *off = window_offsets(wp + packed_floats(OC, R), R, IC, H, W, K);
     pack_a(wp, w, R, 1, OC, R);
-    for (int n = 0; n < B; n++)
+    for (int n = 0; n < B; n++) {
+        float *out_n = out + (size_t)n * OC * P;
+        const float *in_n = in + (size_t)n * IC * H * W;
         for (int y = 0; y < OH; y++) /* out_n [OC][y][:] = b + w [OC][R] x col [R][y][:] */
-            gemm_packed(out + (size_t)n * OC * P + y * OW, P, wp, in + (size_t)n * IC * H * W + y * W,
-                        off, OC, OW, R, b, 0);
+            gemm_packed(out_n + y * OW, P, wp, in_n + y * W, off, OC, OW, R, b, 0);
+    }
 }
 
 /* dout [B][OC][OH][OW] -> din [B][IC][H][W] (may be NULL), dw [OC][IC][K][K] +=, db [OC] += */

@@ -1,0 +1,99 @@
+// The headless trainer: real MNIST, every promised output, exit codes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { LENET_TENSORS, decodeLenet } from '../../web/safetensors.mjs';
+
+const CLI = new URL('../../tools/train.mjs', import.meta.url).pathname;
+let dir;
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'lenet-cli-')); });
+after(() => rm(dir, { recursive: true, force: true }));
+
+/** Runs the CLI; resolves to {code, stdout, stderr} whatever the exit code. */
+function cli(...args) {
+  return promisify(execFile)(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 })
+    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
+    .catch((e) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+}
+
+test('trains from a link and writes JSON, CSV and weights', async () => {
+  const json = join(dir, 'run.json'), csv = join(dir, 'run.csv'), weights = join(dir, 'w.safetensors');
+  const link = 'http://127.0.0.1:8080/#v=1&n=1000&val=300&test=500&ep=2&reg=l1&lam=0.0001';
+  const r = await cli('--config', link, '--json', json, '--csv', csv, '--save', weights);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /epoch 2: train loss/);
+  const report = JSON.parse(await readFile(json, 'utf8'));
+  assert.match(report.config, /^v=1&act=relu&.*&reg=l1&lam=0\.0001&.*&n=1000&val=300&test=500&/);
+  assert.equal(report.history.length, 2);
+  for (const e of report.history) {
+    for (const k of ['trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'testLoss', 'testAcc', 'penalty', 'sparsity']) {
+      assert.equal(typeof e[k], 'number', k);
+    }
+    assert.equal(e.gradNorm.length, 5);
+    assert.ok(e.gradNorm.every((g) => g > 0));
+    assert.equal(e.layerSparsity.length, 5);
+    assert.ok(e.penalty > 0, 'L1 penalty reported apart');
+  }
+  assert.ok(report.history[1].trainLoss < report.history[0].trainLoss);
+  assert.equal(report.final.stopReason, 'epochs');
+  assert.ok(report.final.testAcc > 0.5 && report.final.testAcc === report.history[1].testAcc);
+  assert.ok(report.throughput.samplesPerSecond > 0 && report.throughput.samples === 2000);
+  const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^epoch,step,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,penalty,sparsity,grad_norm_conv1/);
+  const { params, metadata } = decodeLenet(await readFile(weights));
+  assert.equal(params.length, LENET_TENSORS.reduce((n, t) => n + t.count, 0));
+  assert.equal(metadata.config, report.config);
+
+  // --load starts from those weights: the first evaluation is already far better than chance.
+  const again = await cli('--config', 'n=200&val=0&test=500&ep=1&lr=0.000001', '--load', weights, '--json', json, '-q');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, '');
+  assert.ok(JSON.parse(await readFile(json, 'utf8')).final.testAcc > 0.5);
+});
+
+test('bad arguments and input exit 2 naming the problem', async () => {
+  const cases = [
+    [['--lr', 'abc'], /lr: 'abc' is not a number/],
+    [['--config', 'act=gelu'], /act/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--load', join(dir, 'missing.safetensors')], /cannot read weights/],
+    [['--config', 'digits=5&val=30000&n=60000'], /val|n/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const garbage = join(dir, 'garbage.safetensors');
+  await import('node:fs/promises').then((fs) => fs.writeFile(garbage, 'not weights at all'));
+  const r = await cli('--load', garbage, '--config', 'n=100&val=0&test=100&ep=1');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /safetensors/);
+});
+
+test('a diverging run exits 3 with the reason', async () => {
+  const r = await cli('--config', 'n=500&val=0&test=100&ep=3&opt=momentum&lr=10&act=tanh', '-q');
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /diverged at step \d+ .*loss exceeded 1000/);
+});
+
+test('--help describes every experiment key', async () => {
+  const r = await cli('--help');
+  assert.equal(r.code, 0);
+  for (const key of ['act', 'init', 'reg', 'drop1', 'opt', 'lr', 'bs', 'es', 'std', 'aug', 'freeze', 'seed']) {
+    assert.match(r.stdout, new RegExp(`^  ${key} `, 'm'));
+  }
+});
+
+test('one epoch of Adam (lr 1e-3, batch 32) on all 60,000 digits reaches 97.5 %', async () => {
+  const json = join(dir, 'full.json');
+  const r = await cli('--config', 'n=60000&val=0&test=10000&ep=1&opt=adam&lr=0.001&bs=32', '--json', json, '-q');
+  assert.equal(r.code, 0, r.stderr);
+  const { final } = JSON.parse(await readFile(json, 'utf8'));
+  assert.ok(final.testAcc >= 0.975, `test accuracy ${final.testAcc}`);
+});

@@ -1,0 +1,153 @@
+// The wasm engine under Node: bit-identical runs whatever the chunking, the SIMD build against
+// the build without SIMD, weights in and out, and bad input leaving everything as it was.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { parse } from '../../web/config.mjs';
+import { decodeLenet } from '../../web/safetensors.mjs';
+import { loadEngine, loadEngineWithData, readMnist } from '../../tools/engine-node.mjs';
+
+const SMALL = 'n=600&val=200&test=300&ep=2&drop1=0.3&aug=1&reg=l2&lam=0.001&std=1';
+let engine;
+before(async () => { engine = await loadEngineWithData('simd'); });
+
+/** Trains to the end with the given budget per call; returns every step, epoch and the weights. */
+function trainAll(eng, hash, budget) {
+  const run = eng.createRun(parse(hash).config);
+  const steps = [], epochs = [];
+  let r;
+  do {
+    r = run.advance(budget);
+    steps.push(...r.steps);
+    epochs.push(...r.epochs);
+  } while (!r.done);
+  const out = { steps, epochs, params: run.params(), metrics: run.metrics() };
+  run.free();
+  return out;
+}
+
+describe('determinism', () => {
+  test('the same link gives bit-identical histories whatever the chunk size', () => {
+    const one = trainAll(engine, SMALL, { maxUnits: 1 });
+    const many = trainAll(engine, SMALL, { maxUnits: 37 });
+    const timed = trainAll(engine, SMALL, { maxMs: 3 });
+    assert.equal(one.steps.length, 2 * 19);
+    assert.equal(one.epochs.length, 2);
+    for (const other of [many, timed]) {
+      assert.deepEqual(other.steps, one.steps);
+      assert.deepEqual(other.epochs, one.epochs);
+      assert.deepEqual(new Uint32Array(other.params.buffer), new Uint32Array(one.params.buffer));
+    }
+  });
+
+  test('a fresh engine instance reproduces the same numbers', async () => {
+    const other = await loadEngineWithData('simd');
+    const a = trainAll(engine, SMALL, { maxUnits: 50 });
+    const b = trainAll(other, SMALL, { maxUnits: 50 });
+    assert.deepEqual(b.epochs, a.epochs);
+  });
+
+  test('changing the seed changes the run', () => {
+    const a = trainAll(engine, SMALL, { maxUnits: 100 });
+    const b = trainAll(engine, `${SMALL}&seed=2`, { maxUnits: 100 });
+    assert.notDeepEqual(b.epochs, a.epochs);
+  });
+});
+
+test('the SIMD and the scalar builds agree within float tolerance', async () => {
+  const scalar = await loadEngineWithData('scalar');
+  const hash = 'n=500&val=0&test=200&ep=1&act=tanh';
+  const a = trainAll(engine, hash, { maxUnits: 1000 });
+  const b = trainAll(scalar, hash, { maxUnits: 1000 });
+  assert.equal(a.steps.length, b.steps.length);
+  for (let i = 0; i < a.steps.length; i++) {
+    assert.ok(Math.abs(a.steps[i].loss - b.steps[i].loss) <= 1e-4 * Math.abs(b.steps[i].loss), `step ${i}`);
+  }
+  assert.ok(Math.abs(a.metrics.testAcc - b.metrics.testAcc) <= 0.01);
+});
+
+describe('weights', () => {
+  test('safetensors round trip is bit-exact and carries the link', () => {
+    const run = engine.createRun(parse('n=300&val=0&test=100&ep=1').config);
+    while (!run.advance({ maxUnits: 100 }).done);
+    const bytes = run.exportSafetensors();
+    const { params, metadata } = decodeLenet(bytes);
+    assert.deepEqual(new Uint32Array(params.buffer), new Uint32Array(run.params().buffer));
+    assert.match(metadata.config, /^v=1&act=relu&/);
+    const fresh = engine.createRun(parse('n=300&val=0&test=100&ep=1&seed=9').config);
+    assert.notDeepEqual(fresh.params(), run.params());
+    fresh.importSafetensors(bytes);
+    assert.deepEqual(new Uint32Array(fresh.params().buffer), new Uint32Array(run.params().buffer));
+    const started = engine.createRun(parse('n=300&val=0&test=100&ep=1&seed=9').config, { weights: bytes });
+    assert.deepEqual(started.params(), run.params());
+    run.free(); fresh.free(); started.free();
+  });
+
+  test('a corrupt file is rejected with a message and the model is untouched', () => {
+    const run = engine.createRun(parse('n=300&val=0&test=100').config);
+    const bytes = run.exportSafetensors();
+    const before = run.params();
+    const cases = {
+      truncated: bytes.slice(0, bytes.length - 7),
+      'header length': (() => { const b = bytes.slice(); b[0] = 0xff; b[3] = 0x7f; return b; })(),
+      'bad json': (() => { const b = bytes.slice(); b[9] = 0x7b; b[10] = 0x7b; return b; })(),
+      empty: new Uint8Array(0),
+    };
+    for (const [name, bad] of Object.entries(cases)) {
+      assert.throws(() => run.importSafetensors(bad), /safetensors/, name);
+      assert.deepEqual(run.params(), before, name);
+    }
+    const nan = run.params();
+    nan[7] = NaN;
+    assert.throws(() => run.setParams(nan), /parameter 7 is not finite/);
+    assert.deepEqual(run.params(), before);
+    run.free();
+  });
+
+  test('fine-tuning re-initialises the head when asked', () => {
+    const base = engine.createRun(parse('n=300&val=0&test=100').config);
+    const bytes = base.exportSafetensors();
+    const tuned = engine.createRun(parse('n=300&val=0&test=100&head=1&from=pretrained').config, { weights: bytes });
+    const a = base.params(), b = tuned.params();
+    assert.deepEqual(b.subarray(0, 43576), a.subarray(0, 43576), 'everything below fc3 kept');
+    assert.notDeepEqual(b.subarray(43576, 44416), a.subarray(43576, 44416), 'fc3 drawn afresh');
+    assert.throws(() => engine.createRun(parse('from=pretrained').config), /pretrained weights/);
+    base.free(); tuned.free();
+  });
+});
+
+describe('data', () => {
+  test('bad MNIST bytes are rejected by name and the loaded data stays', async () => {
+    const eng = await loadEngine('simd');
+    const data = await readMnist();
+    eng.setData(data);
+    const count = eng.trainCount;
+    assert.throws(() => eng.setData({ ...data, testImages: data.testImages.subarray(0, 5000) }), /test set: images file: .*truncated/);
+    assert.throws(() => eng.setData({ ...data, trainLabels: data.trainImages }), /training set: labels file: magic/);
+    assert.equal(eng.trainCount, count);
+    const run = eng.createRun(parse('n=200&val=0&test=100&ep=1').config);
+    while (!run.advance({ maxUnits: 100 }).done);
+    assert.ok(run.metrics().testAcc > 0.1);
+  });
+
+  test('test predictions, predict and histograms describe the same model', () => {
+    const run = engine.createRun(parse('n=1000&val=0&test=500&ep=1').config);
+    while (!run.advance({ maxUnits: 1000 }).done);
+    const { predictions, indices } = run.testPredictions();
+    assert.equal(predictions.length, 500);
+    let correct = 0;
+    for (let i = 0; i < 500; i++) correct += predictions[i] === engine.testLabel(indices[i]);
+    assert.ok(Math.abs(correct / 500 - run.metrics().testAcc) < 1e-6, 'accuracy counts these predictions');
+    const pixels = new Float32Array(3 * 784);
+    for (let k = 0; k < 3; k++) engine.testImage(indices[k]).forEach((p, i) => { pixels[k * 784 + i] = p / 255; });
+    const probs = run.predict(pixels);
+    for (let k = 0; k < 3; k++) {
+      const row = Array.from(probs.subarray(k * 10, k * 10 + 10));
+      assert.ok(Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5);
+      assert.equal(row.indexOf(Math.max(...row)), predictions[k]);
+    }
+    const h = run.histogram(2, 40);
+    assert.equal(h.counts.reduce((a, b) => a + b), 30720);
+    assert.ok(h.range > 0);
+    run.free();
+  });
+});
