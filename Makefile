@@ -11,7 +11,7 @@ CORE_SRC := $(wildcard src/*.c)
 CORE_HDR := include/lenet.h $(wildcard src/*.h)
 C_TESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all native wasm web test test-native test-js test-browser bench serve clean setup
+.PHONY: all native wasm web test test-native test-js test-browser test-experiments bench pretrain serve clean setup
 
 all: web
 
@@ -101,6 +101,15 @@ test: test-native test-js test-browser
 build/bench/bench_native: tools/bench_native.c build/native/liblenet.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) -O3 -march=native $< build/native/liblenet.a -o $@ -lm
+
+# The checkpoint that fine-tuning starts from: LeNet-5 trained on the digits 0-4 only.
+PRETRAIN := digits=01234&n=28000&val=2000&test=10000&ep=3&seed=1
+pretrain: web
+	node tools/train.mjs --config '$(PRETRAIN)' --save assets/pretrained/lenet5-digits0-4.safetensors
+
+# The guided experiments that take minutes, each asserting the effect it teaches.
+test-experiments: web
+	LENET_SLOW=1 node --test tests/experiments/
 
 bench: build/bench/bench_native wasm
 	node tools/bench.mjs

@@ -217,7 +217,9 @@ class Run {
       if (ev === EV_STEP || ev === EV_EPOCH || status === LN_E_DIVERGED) {
         const m = this.metrics();
         if (ev === EV_STEP || status === LN_E_DIVERGED) {
-          steps.push({ step: m.step, epoch: m.epoch, loss: m.loss, penalty: m.penalty, acc: m.acc,
+          // A diverged step was not counted: report it as the step it was.
+          const step = status === LN_E_DIVERGED ? m.step + 1 : m.step;
+          steps.push({ step, epoch: m.epoch, loss: m.loss, penalty: m.penalty, acc: m.acc,
             gradNorm: m.gradNorm, weightNorm: m.weightNorm, batchHash: m.batchHash });
         } else {
           epochs.push({ epoch: m.epoch, step: m.step, trainLoss: m.trainLoss, trainAcc: m.trainAcc,

@@ -1,0 +1,34 @@
+// Runs a guided experiment's link headless, exactly as the page would, and summarises each run.
+import { readFile } from 'node:fs/promises';
+import { parseLink } from '../../web/config.mjs';
+import { EXPERIMENTS } from '../../web/experiments.mjs';
+import { loadEngineWithData } from '../../tools/engine-node.mjs';
+
+const PRETRAINED = new URL('../../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
+let engine;
+
+/** Every run of experiment `id`: its epochs, steps and final metrics. */
+export async function runExperiment(id) {
+  const experiment = EXPERIMENTS.find((e) => e.id === id);
+  if (!experiment) throw new Error(`no experiment ${id}`);
+  const { runs, warnings } = parseLink(experiment.link);
+  if (warnings.length) throw new Error(`experiment ${id} has a bad link: ${warnings.join('; ')}`);
+  engine ??= await loadEngineWithData('simd');
+  const weights = new Uint8Array(await readFile(PRETRAINED));
+  return runs.map((config) => {
+    const run = engine.createRun(config, { weights: config.from === 'pretrained' ? weights : undefined });
+    const steps = [], epochs = [];
+    let r;
+    do {
+      r = run.advance({ maxMs: 1000 });
+      steps.push(...r.steps);
+      epochs.push(...r.epochs);
+    } while (!r.done);
+    const final = run.metrics();
+    run.free();
+    return { config, steps, epochs, final, last: epochs.at(-1) };
+  });
+}
+
+/** Mean of one layer's gradient norm over a range of steps. */
+export const meanGrad = (steps, layer) => steps.reduce((s, x) => s + x.gradNorm[layer], 0) / steps.length;
