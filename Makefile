@@ -91,7 +91,7 @@ build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h src/ker
 	    $< src/kernels.c src/kernels_ref.c -o $@
 
 test-js: web build/wasm-scalar/lenet.mjs build/wasm-tests/test_kernels.js
-	node --test tests/js/
+	node --test tests/js/ tests/experiments/fast.test.mjs
 
 test-browser: web
 	node --test --test-concurrency=1 tests/browser/
@@ -109,7 +109,7 @@ pretrain: web
 
 # The guided experiments that take minutes, each asserting the effect it teaches.
 test-experiments: web
-	LENET_SLOW=1 node --test tests/experiments/
+	node --test tests/experiments/
 
 bench: build/bench/bench_native wasm
 	node tools/bench.mjs
