@@ -45,7 +45,7 @@ build/native/liblenet.a: $(CORE_SRC) $(CORE_HDR)
 	for f in $(CORE_SRC); do $(CC) $(CFLAGS) -O3 -march=native -c $$f -o build/native/obj/$$(basename $$f .c).o || exit 1; done
 	ar rcs $@ build/native/obj/*.o
 
-build/tests/%: tests/c/%.c tests/c/check.h $(CORE_SRC) $(CORE_HDR)
+build/tests/%: tests/c/%.c tests/c/check.h tests/c/mnist_files.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -g $(SAN) $< $(CORE_SRC) -o $@ -lm
 
@@ -98,9 +98,9 @@ test-browser: web
 
 test: test-native test-js test-browser
 
-build/bench/bench_native: tools/bench_native.c build/native/liblenet.a
+build/bench/bench_native: tools/bench_native.c tests/c/mnist_files.h build/native/liblenet.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS) -O3 -march=native $< build/native/liblenet.a -o $@ -lm
+	$(CC) $(CFLAGS) -Itests/c -O3 -march=native $< build/native/liblenet.a -o $@ -lm
 
 # The checkpoint that fine-tuning starts from: LeNet-5 trained on the digits 0-4 only.
 PRETRAIN := digits=01234&n=28000&val=2000&test=10000&ep=3&seed=1

