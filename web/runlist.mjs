@@ -1,0 +1,87 @@
+// The list of runs: show/hide on the charts, pick the run to inspect, pause/resume, remove.
+// Rows are kept and updated in place so keyboard focus survives the frequent progress updates.
+import { h, setText } from './dom.mjs';
+import { statusText, progressOf, lastEpoch, epochText } from './runs.mjs';
+
+const pct = (x) => `${(x * 100).toFixed(2)}%`;
+
+// Drawn as SVG: the play and pause characters are missing from many system fonts.
+const ICONS = { play: 'M8 5v14l11-7z', pause: 'M7 5h4v14H7zM13 5h4v14h-4z' };
+function icon(name) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'icon');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }) {
+  const rows = new Map();
+
+  function row(run) {
+    const name = `run ${run.id}`;
+    const show = h('input', { type: 'checkbox', class: 'show', 'aria-label': `Show ${name} on the charts`, onchange: () => onToggle(run, show.checked) });
+    const label = h('span', { class: 'run-label' });
+    const pick = h('button', { type: 'button', class: 'run-pick', onclick: () => onFocus(run) },
+      h('span', { class: 'run-no' }, `#${run.id}`), label);
+    const status = h('span', { class: 'run-status' });
+    const acc = h('span', { class: 'run-acc', title: 'Test accuracy after the last epoch' });
+    const play = h('button', { type: 'button', class: 'icon-btn run-play', onclick: () => onPlayPause(run) });
+    const remove = h('button', { type: 'button', class: 'icon-btn run-rm', 'aria-label': `Remove ${name}`, title: `Remove ${name}`, onclick: () => onRemove(run) }, '✕');
+    const fill = h('div', { class: 'meter-fill' });
+    const li = h('li', { class: 'run' },
+      h('span', { class: 'swatch', 'aria-hidden': 'true' }),
+      show, pick, status, acc, play, remove,
+      h('div', { class: 'meter' }, fill));
+    li.style.setProperty('--run-color', run.color);
+    return { li, show, label, pick, status, acc, play, fill };
+  }
+
+  function update(r, run, focused) {
+    r.li.classList.toggle('focused', focused);
+    r.pick.setAttribute('aria-pressed', String(focused));
+    r.show.checked = run.visible;
+    setText(r.label, run.label);
+    r.pick.title = run.label;
+    setText(r.status, run.started || run.status === 'done' ? `${statusText(run)} · ${epochText(run)}` : statusText(run));
+    r.status.title = run.error ?? '';
+    const last = lastEpoch(run);
+    setText(r.acc, last ? pct(last.testAcc) : '');
+    const running = run.status === 'running';
+    const resumable = run.status === 'paused';
+    r.play.hidden = !running && !resumable;
+    const shape = running ? 'pause' : 'play';
+    if (r.play.dataset.icon !== shape) {
+      r.play.dataset.icon = shape;
+      r.play.replaceChildren(icon(shape));
+    }
+    const verb = running ? 'Pause' : run.started ? 'Resume' : 'Start';
+    r.play.setAttribute('aria-label', `${verb} run ${run.id}`);
+    r.play.title = `${verb} run ${run.id}`;
+    r.fill.style.width = `${progressOf(run) * 100}%`;
+    r.li.classList.toggle('failed', run.status === 'error' || run.stopReason === 'diverged');
+  }
+
+  return {
+    render(runs, focusId) {
+      for (const [id, r] of rows) {
+        if (!runs.some((run) => run.id === id)) {
+          r.li.remove();
+          rows.delete(id);
+        }
+      }
+      runs.forEach((run, i) => {
+        let r = rows.get(run.id);
+        if (!r) {
+          r = row(run);
+          rows.set(run.id, r);
+        }
+        if (list.children[i] !== r.li) list.insertBefore(r.li, list.children[i] ?? null);
+        update(r, run, run.id === focusId);
+      });
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// The URL hash holds the experiment. Writing it uses replaceState, which fires no hashchange, so
+// only links the person pastes or navigates to come back through onLinkChange.
+import { MAX_RUNS, parseLink, serialize, serializeLink } from './config.mjs';
+
+let written = null;
+
+/** Several runs are shared as a comparison; otherwise the settings in the form. */
+export function linkFor(runConfigs, draft) {
+  return runConfigs.length > 1 ? serializeLink(runConfigs.slice(0, MAX_RUNS)) : serialize(draft);
+}
+
+export function writeHash(text) {
+  written = text;
+  if (location.hash.slice(1) !== text) history.replaceState(null, '', `#${text}`);
+}
+
+/** The experiment in the current URL, or null when there is none. */
+export function readLink() {
+  return location.hash.length > 1 ? parseLink(location.hash) : null;
+}
+
+export function onLinkChange(callback) {
+  addEventListener('hashchange', () => {
+    if (location.hash.slice(1) !== written) callback(readLink());
+  });
+}
+
+/** Copies text; resolves false when the browser refuses, so the caller can show it instead. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,215 @@
+// A training worker: one engine instance holding the data once, any number of runs. Running runs
+// take turns in chunks of ~30 ms; between chunks the worker reads its messages, so pause, step and
+// stop take effect within one chunk. Progress goes out at most ~10 times a second.
+import { createEngine } from './engine.mjs';
+
+const CHUNK_MS = 30;
+const POST_EVERY_MS = 100;
+const PRETRAINED = new URL('./pretrained/lenet5-digits0-4.safetensors', import.meta.url);
+
+const enginePromise = createEngine();
+// A failed load is reported when the data arrives; until then it must not count as unhandled.
+enginePromise.catch(() => {});
+let engine = null;
+const runs = new Map(); // id -> { run, status, stopReason, error, epoch, step, stepsPerEpoch, steps, epochs, dirty }
+let lastPost = 0;
+let turn = 0;
+
+// A MessageChannel gives a zero-delay yield (setTimeout is clamped to 4 ms when nested).
+const tick = new MessageChannel();
+let tickPending = false;
+tick.port1.onmessage = () => {
+  tickPending = false;
+  trainChunk();
+};
+function schedule() {
+  if (tickPending) return;
+  tickPending = true;
+  tick.port2.postMessage(0);
+}
+
+function absorb(r, out) {
+  if (out.steps.length) r.steps.push(...out.steps);
+  if (out.epochs.length) r.epochs.push(...out.epochs);
+  r.epoch = out.epoch;
+  r.step = out.step;
+  r.stepsPerEpoch = out.stepsPerEpoch;
+  if (out.done) {
+    // Divergence ends training like the last epoch does; the message says why.
+    r.status = out.error && out.stopReason !== 'diverged' ? 'error' : 'done';
+    r.stopReason = out.stopReason;
+    r.error = out.error;
+  }
+  r.dirty = true;
+}
+
+function fail(r, err) {
+  r.status = 'error';
+  r.error = err?.message ?? String(err);
+  r.dirty = true;
+}
+
+function advance(r, opts) {
+  try {
+    absorb(r, r.run.advance(opts));
+  } catch (err) {
+    fail(r, err);
+  }
+}
+
+function flush(force) {
+  const now = performance.now();
+  if (!force && now - lastPost < POST_EVERY_MS) return;
+  const updates = [];
+  for (const [id, r] of runs) {
+    if (!r.dirty) continue;
+    updates.push({
+      id,
+      status: r.status,
+      stopReason: r.stopReason,
+      error: r.error,
+      epoch: r.epoch,
+      step: r.step,
+      stepsPerEpoch: r.stepsPerEpoch,
+      steps: r.steps,
+      epochs: r.epochs,
+    });
+    r.steps = [];
+    r.epochs = [];
+    r.dirty = false;
+  }
+  if (updates.length) postMessage({ op: 'progress', updates });
+  lastPost = now;
+}
+
+function trainChunk() {
+  const running = [...runs.values()].filter((r) => r.status === 'running');
+  if (running.length) advance(running[turn++ % running.length], { maxMs: CHUNK_MS });
+  const more = running.some((r) => r.status === 'running');
+  flush(!more);
+  if (more) schedule();
+}
+
+// One training step; if it closes an epoch, also the evaluation that follows, so the epoch's
+// numbers arrive with it.
+function singleStep(r) {
+  const before = r.step;
+  while (r.status === 'paused' && r.step === before) advance(r, { maxUnits: 1, maxMs: Infinity });
+  while (r.status === 'paused' && r.stepsPerEpoch && r.step % r.stepsPerEpoch === 0 && r.epoch < r.step / r.stepsPerEpoch) {
+    advance(r, { maxUnits: 1, maxMs: Infinity });
+  }
+}
+
+async function pretrainedWeights() {
+  let res;
+  try {
+    res = await fetch(PRETRAINED);
+  } catch {
+    throw new Error('Could not download the pretrained weights (pretrained/lenet5-digits0-4.safetensors).');
+  }
+  if (!res.ok) {
+    throw new Error(`The pretrained weights file pretrained/lenet5-digits0-4.safetensors is missing (HTTP ${res.status}).`);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+function get(id) {
+  const r = runs.get(id);
+  if (!r) throw new Error(`No run ${id} in this worker.`);
+  return r;
+}
+
+const requests = {
+  async data({ data }) {
+    const bytes = {};
+    for (const [key, blob] of Object.entries(data)) bytes[key] = new Uint8Array(await blob.arrayBuffer());
+    engine = await enginePromise;
+    engine.setData(bytes);
+  },
+  async create({ id, config }) {
+    if (!engine) throw new Error('The training data is not loaded yet.');
+    const weights = config.from === 'pretrained' ? await pretrainedWeights() : undefined;
+    const run = engine.createRun(config, weights ? { weights } : undefined);
+    runs.set(id, { run, status: 'paused', stopReason: 'none', error: null, epoch: 0, step: 0, stepsPerEpoch: 0, steps: [], epochs: [], dirty: true });
+    flush(true);
+  },
+  step({ id }) {
+    const r = get(id);
+    if (r.status === 'paused') singleStep(r);
+    flush(true);
+  },
+  histogram({ id, layer, bins }) {
+    const { counts, range } = get(id).run.histogram(layer, bins);
+    return { counts: Array.from(counts), range };
+  },
+  results({ id, limit }) {
+    const { predictions, indices } = get(id).run.testPredictions();
+    const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
+    const wrong = [];
+    for (let i = 0; i < predictions.length; i++) {
+      const label = engine.testLabel(indices[i]);
+      confusion[label][predictions[i]]++;
+      if (label !== predictions[i] && wrong.length < limit) {
+        wrong.push({ index: indices[i], label, predicted: predictions[i], image: engine.testImage(indices[i]).slice() });
+      }
+    }
+    const errors = predictions.length - confusion.reduce((s, row, i) => s + row[i], 0);
+    return { confusion, wrong, errors, total: predictions.length };
+  },
+  predict({ id, pixels }) {
+    return get(id).run.predict(pixels);
+  },
+  export({ id }) {
+    return get(id).run.exportSafetensors();
+  },
+  import({ id, bytes }) {
+    get(id).run.importSafetensors(bytes);
+  },
+};
+
+const controls = {
+  run({ id }) {
+    const r = get(id);
+    if (r.status !== 'paused') return;
+    r.status = 'running';
+    r.dirty = true;
+    lastPost = 0; // the first steps go out at once, so the curve starts without a wait
+    schedule();
+  },
+  pause({ id }) {
+    const r = get(id);
+    if (r.status !== 'running') return;
+    r.status = 'paused';
+    r.dirty = true;
+    flush(true);
+  },
+  stop({ id }) {
+    const r = get(id);
+    if (r.status !== 'running' && r.status !== 'paused') return;
+    r.status = 'done';
+    r.stopReason = 'stopped';
+    r.dirty = true;
+    flush(true);
+  },
+  free({ id }) {
+    runs.get(id)?.run.free();
+    runs.delete(id);
+  },
+};
+
+onmessage = async ({ data: msg }) => {
+  if (msg.op in controls) {
+    try {
+      controls[msg.op](msg);
+    } catch (err) {
+      postMessage({ op: 'error', error: err.message });
+    }
+    return;
+  }
+  try {
+    const value = await requests[msg.op](msg);
+    postMessage({ req: msg.req, ok: true, value });
+  } catch (err) {
+    postMessage({ req: msg.req, ok: false, error: err?.message ?? String(err) });
+  }
+};

@@ -1,0 +1,91 @@
+// A pool of training workers. Each has its own engine and its own copy of the data, so runs placed
+// on different workers train on different cores. The first worker starts at once, so the engine
+// compiles while the data downloads; more start only when runs would otherwise share one.
+
+export function createPool({ size, onProgress, isActive }) {
+  const workers = [];
+  const pending = new Map();
+  let nextReq = 1;
+  let data = null;
+
+  function call(w, op, payload = {}, transfer = []) {
+    if (w.failed) return Promise.reject(new Error(w.failed));
+    const req = nextReq++;
+    return new Promise((resolve, reject) => {
+      pending.set(req, { resolve, reject, w });
+      w.worker.postMessage({ op, req, ...payload }, transfer);
+    });
+  }
+
+  function failAll(w, message) {
+    for (const [req, p] of pending) {
+      if (p.w !== w) continue;
+      pending.delete(req);
+      p.reject(new Error(message));
+    }
+  }
+
+  function spawn() {
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
+    const w = { worker, runs: new Set(), ready: null, failed: null };
+    worker.onmessage = ({ data: msg }) => {
+      if (msg.op === 'progress') return onProgress(msg.updates);
+      if (msg.op === 'error') return console.warn(msg.error);
+      const p = pending.get(msg.req);
+      if (!p) return;
+      pending.delete(msg.req);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new Error(msg.error));
+    };
+    // A worker that fails to load or throws outside a request is unusable: its requests, current
+    // and future, fail with the reason instead of waiting forever.
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      w.failed = `The training engine could not be started${ev.message ? `: ${ev.message}` : ''}.`;
+      failAll(w, w.failed);
+    };
+    if (data) w.ready = call(w, 'data', { data });
+    workers.push(w);
+    return w;
+  }
+
+  function place(id) {
+    const load = (w) => [...w.runs].filter(isActive).length;
+    let best = workers.reduce((a, b) => (load(b) < load(a) ? b : a), workers[0]);
+    if (!best || (load(best) > 0 && workers.length < size)) best = spawn();
+    best.runs.add(id);
+    return best;
+  }
+
+  return {
+    warm() {
+      if (!workers.length) spawn();
+    },
+    /** Sends the data to every worker; resolves when the first has accepted it (or rejects with why). */
+    setData(d) {
+      data = d;
+      for (const w of workers) w.ready = call(w, 'data', { data });
+      return workers[0].ready;
+    },
+    /** Creates run `id` on a worker and resolves to that worker's handle. */
+    async create(id, config) {
+      const w = place(id);
+      try {
+        await w.ready;
+        await call(w, 'create', { id, config });
+      } catch (err) {
+        w.runs.delete(id);
+        throw err;
+      }
+      return w;
+    },
+    request: (w, op, payload, transfer) => call(w, op, payload, transfer),
+    send(w, op, id) {
+      w.worker.postMessage({ op, id });
+    },
+    forget(w, id) {
+      w.runs.delete(id);
+      w.worker.postMessage({ op: 'free', id });
+    },
+  };
+}
