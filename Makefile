@@ -25,7 +25,7 @@ WASM_FNS    := malloc free lnw_fields lnw_sizeof ln_config_default ln_dataset_fr
 comma       := ,
 empty       :=
 space       := $(empty) $(empty)
-WASM_FLAGS  := -std=c11 -O3 -Iinclude -Isrc -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
+WASM_FLAGS  := -std=c11 -O3 -fno-slp-vectorize -Iinclude -Isrc -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
                -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=134217728 -sFILESYSTEM=0 -sASSERTIONS=0 \
                -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(WASM_FNS))) \
                -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPU32,HEAPF32
@@ -87,7 +87,7 @@ web: setup $(SITE)
 build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h src/kernels.c src/kernels_ref.c src/kernels.h src/simd.h
 	@mkdir -p $(@D)
 	echo '{"type": "commonjs"}' > $(@D)/package.json
-	$(EMCC) -std=c11 -O2 -msimd128 -Iinclude -Isrc -sENVIRONMENT=node -sSINGLE_FILE -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH \
+	$(EMCC) -std=c11 -O2 -msimd128 -fno-slp-vectorize -Iinclude -Isrc -sENVIRONMENT=node -sSINGLE_FILE -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH \
 	    $< src/kernels.c src/kernels_ref.c -o $@
 
 test-js: web build/wasm-scalar/lenet.mjs build/wasm-tests/test_kernels.js
@@ -111,8 +111,9 @@ pretrain: web
 test-experiments: web
 	node --test tests/experiments/
 
-bench: build/bench/bench_native wasm
+bench: build/bench/bench_native web build/wasm-scalar/lenet.mjs
 	node tools/bench.mjs
+	node tools/bench_browser.mjs
 
 serve: web
 	node tools/serve.mjs build/web

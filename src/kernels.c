@@ -20,9 +20,11 @@
 
 /* ---- GEMM ------------------------------------------------------------------------------- */
 
-/* A micro-tile is MR rows x NV vectors of 4 columns: MR*NV accumulators plus NV + 1 operands
- * stay within the 16 vector registers of x86-64, where the wasm engine runs. */
-enum { MR = 6, NV = 2, KC = 256 };
+/* A micro-tile is MR rows x NV vectors of 4 columns. V8 on x86-64 allocates 15 vector
+ * registers and needs one more for each product before it is added, so MR*NV accumulators,
+ * NV + 1 operands and that temporary must fit in 15: a 6 x 2 tile spills accumulators to the
+ * stack inside the inner loop, a 4 x 2 tile does not. */
+enum { MR = 4, NV = 2, KC = 256 };
 
 /* A packed strip holds MR rows of A column by column, ap[k*MR + i], zero past the last row, so
  * the micro-kernel reads its MR multipliers at fixed offsets from one pointer. */
@@ -45,52 +47,68 @@ static void pack_a(float *ap, const float *a, int sam, int sak, int M, int K) {
  * k * ldb; for a convolution it is the offset of weight k's window, so B is the im2col matrix
  * without ever being written out. */
 
-/* c [mr][4*nv] (row stride ldc) = (acc ? c : bias) + ap x B over K. All MR rows are computed,
- * the first mr stored. */
-INLINE void gemm_tile(int nv, int mr, float *c, int ldc, const float *ap, const float *b,
-                      const int *boff, int K, const float *bias, int acc) {
+/* Row i of an output starts at c + crow[i], or at c + i*ldc when crow is NULL. */
+INLINE float *row_at(float *c, int ldc, const int *crow, int i) {
+    return c + (crow ? crow[i] : i * ldc);
+}
+
+/* c [mr][4*nv] (rows as row_at) = (acc ? c : bias) + ap x B over K, for constant mr and nv */
+INLINE void gemm_tile(int nv, int mr, float *c, int ldc, const int *crow, const float *ap,
+                      const float *b, const int *boff, int K, const float *bias, int acc) {
     v4f t[MR][NV];
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < mr; i++)
         for (int j = 0; j < nv; j++)
-            t[i][j] = i >= mr ? v4f_splat(0.0f)
-                      : acc   ? v4f_load(c + i * ldc + 4 * j)
-                              : v4f_splat(bias ? bias[i] : 0.0f);
+            t[i][j] = acc ? v4f_load(row_at(c, ldc, crow, i) + 4 * j)
+                          : v4f_splat(bias ? bias[i] : 0.0f);
     for (int k = 0; k < K; k++, ap += MR) {
         const float *bk = b + boff[k];
         v4f bv[NV];
         for (int j = 0; j < nv; j++)
             bv[j] = v4f_load(bk + 4 * j);
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             v4f ai = v4f_splat(ap[i]);
             for (int j = 0; j < nv; j++)
                 t[i][j] = v4f_add(t[i][j], v4f_mul(ai, bv[j]));
         }
     }
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < mr; i++)
         for (int j = 0; j < nv; j++)
-            if (i < mr)
-                v4f_store(c + i * ldc + 4 * j, t[i][j]);
+            v4f_store(row_at(c, ldc, crow, i) + 4 * j, t[i][j]);
+}
+
+/* One strip of mr rows (a constant) across all N columns: full tiles, a one-vector tile, then
+ * the last N % 4 columns scalar, in the operation order of a vector lane. */
+INLINE void gemm_strip(int mr, float *c, int ldc, const int *crow, const float *ap,
+                       const float *b, const int *boff, int N, int K, const float *bias,
+                       int acc) {
+    int n = 0;
+    for (; n + 4 * NV <= N; n += 4 * NV)
+        gemm_tile(NV, mr, c + n, ldc, crow, ap, b + n, boff, K, bias, acc);
+    for (; n + 4 <= N; n += 4)
+        gemm_tile(1, mr, c + n, ldc, crow, ap, b + n, boff, K, bias, acc);
+    for (; n < N; n++)
+        for (int i = 0; i < mr; i++) {
+            float *ci = row_at(c, ldc, crow, i) + n;
+            float s = acc ? *ci : bias ? bias[i] : 0.0f;
+            for (int k = 0; k < K; k++)
+                s = s + ap[k * MR + i] * b[boff[k] + n];
+            *ci = s;
+        }
 }
 
 /* c [M][N] (row stride ldc) = (acc ? c : bias[m]) + A x B, A packed by pack_a, B [K][N] in
- * rows at b + boff[k]. Each element is summed over k in increasing order; the last N % 4
- * columns go scalar, in the operation order of a vector lane. */
+ * rows at b + boff[k]. Each element is summed over k in increasing order. A last strip of
+ * fewer than MR rows gets its own tile, so no work is spent on padding rows. */
 static void gemm_packed(float *c, int ldc, const float *ap, const float *b, const int *boff,
                         int M, int N, int K, const float *bias, int acc) {
     for (int m = 0; m < M; m += MR, ap += (size_t)MR * K, c += (size_t)MR * ldc) {
-        int mr = M - m < MR ? M - m : MR, n = 0;
         const float *bm = bias ? bias + m : NULL;
-        for (; n + 4 * NV <= N; n += 4 * NV)
-            gemm_tile(NV, mr, c + n, ldc, ap, b + n, boff, K, bm, acc);
-        for (; n + 4 <= N; n += 4)
-            gemm_tile(1, mr, c + n, ldc, ap, b + n, boff, K, bm, acc);
-        for (; n < N; n++)
-            for (int i = 0; i < mr; i++) {
-                float s = acc ? c[i * ldc + n] : bm ? bm[i] : 0.0f;
-                for (int k = 0; k < K; k++)
-                    s = s + ap[k * MR + i] * b[boff[k] + n];
-                c[i * ldc + n] = s;
-            }
+        switch (M - m < MR ? M - m : MR) {
+        case 1: gemm_strip(1, c, ldc, NULL, ap, b, boff, N, K, bm, acc); break;
+        case 2: gemm_strip(2, c, ldc, NULL, ap, b, boff, N, K, bm, acc); break;
+        case 3: gemm_strip(3, c, ldc, NULL, ap, b, boff, N, K, bm, acc); break;
+        default: gemm_strip(MR, c, ldc, NULL, ap, b, boff, N, K, bm, acc); break;
+        }
     }
 }
 
@@ -118,9 +136,9 @@ static void gemm(float *c, int ldc, const float *a, int sam, int sak, const floa
 /* acc [ma][4][4 lanes] (row stride 4*ldacc floats) += a [ma][OH*OW] x B [4][OH*OW]^T, lane by
  * lane. Rows of a are at stride lda; B row j holds the OH x OW window at b + boff[j] in an
  * image of row stride W. Lane l sums the products at x = l mod 4 of every row, a row's last
- * OW % 4 columns in a zero-padded vector whose extra lanes add exact zeros. */
-INLINE void lanes_tile(int ma, float *acc, int ldacc, const float *a, int lda, const float *b,
-                       const int *boff, int OH, int OW, int W) {
+ * OW % 4 columns (when tail is set) in a zero-padded vector whose extra lanes add exact zeros. */
+INLINE void lanes_tile(int ma, int tail, float *acc, int ldacc, const float *a, int lda,
+                       const float *b, const int *boff, int OH, int OW, int W) {
     v4f t[2][4];
     for (int i = 0; i < ma; i++)
         for (int j = 0; j < 4; j++)
@@ -139,7 +157,7 @@ INLINE void lanes_tile(int ma, float *acc, int ldacc, const float *a, int lda, c
                     t[i][j] = v4f_add(t[i][j], v4f_mul(ai[i], bv));
             }
         }
-        if (x < OW) {
+        if (tail && x < OW) {
             float ta[2][4] = {{0}}, tb[4] = {0};
             for (int i = 0; i < ma; i++)
                 memcpy(ta[i], a + i * lda + x, sizeof(float) * (OW - x));
@@ -156,18 +174,33 @@ INLINE void lanes_tile(int ma, float *acc, int ldacc, const float *a, int lda, c
 }
 
 /* acc [M][N4][4 lanes] += lane-wise partial sums of a [M][OH*OW] x B [N4][OH*OW]^T, B as in
- * lanes_tile (N4 a multiple of 4); v4f_hsum of an entry finishes its dot product. */
-static void gemm_lanes(float *acc, const float *a, int lda, const float *b, const int *boff,
-                       int M, int N4, int OH, int OW, int W) {
+ * lanes_tile (N4 a multiple of 4); v4f_hsum of an entry finishes its dot product. tail is 0
+ * when OW is a multiple of 4. */
+INLINE void lanes_rows(int tail, float *acc, const float *a, int lda, const float *b,
+                       const int *boff, int M, int N4, int OH, int OW, int W) {
     int m = 0;
     for (; m + 2 <= M; m += 2)
         for (int n = 0; n < N4; n += 4)
-            lanes_tile(2, acc + 4 * ((size_t)m * N4 + n), N4, a + m * lda, lda, b, boff + n, OH,
-                       OW, W);
+            lanes_tile(2, tail, acc + 4 * ((size_t)m * N4 + n), N4, a + m * lda, lda, b,
+                       boff + n, OH, OW, W);
     for (; m < M; m++)
         for (int n = 0; n < N4; n += 4)
-            lanes_tile(1, acc + 4 * ((size_t)m * N4 + n), N4, a + m * lda, lda, b, boff + n, OH,
-                       OW, W);
+            lanes_tile(1, tail, acc + 4 * ((size_t)m * N4 + n), N4, a + m * lda, lda, b,
+                       boff + n, OH, OW, W);
+}
+
+/* The same for any OW. The tail code, even never run, makes V8 spill the accumulators once per
+ * row, so rows of a multiple of 4 get a copy without it, and rows of 8 (conv2's) one where the
+ * width is a constant too. (A constant 24, conv1's, is slower: the unrolled row holds too many
+ * loads at once.) */
+static void gemm_lanes(float *acc, const float *a, int lda, const float *b, const int *boff,
+                       int M, int N4, int OH, int OW, int W) {
+    if (OW == 8)
+        lanes_rows(0, acc, a, lda, b, boff, M, N4, OH, 8, W);
+    else if (OW % 4 == 0)
+        lanes_rows(0, acc, a, lda, b, boff, M, N4, OH, OW, W);
+    else
+        lanes_rows(1, acc, a, lda, b, boff, M, N4, OH, OW, W);
 }
 
 /* x [n] -> sum, lanes first then the scalar tail */
@@ -186,14 +219,23 @@ static float sum_floats(const float *x, int n) {
 
 static int round4(int n) { return (n + 3) & ~3; }
 
-/* With R = IC*K*K, R4 = R rounded up to a multiple of 4 and P = OH*OW: forward needs the packed
- * weights and the window offsets; backward the packed transposed weights, the offsets, dcol
- * [R][P] and the weight-gradient lanes [OC][R4][4]. Nothing grows with the batch. */
+/* The input gradient is the product w^T [R][OC] x dout [OC][OH*OW] whose row r, taken one output
+ * row y at a time, is added along weight r's window (col2im folded into the GEMM's stores, which
+ * saves writing and rereading the R x OH*OW product). A tile's rows are loaded, summed into and
+ * stored together, so no two rows of a strip may write the same input row: rows go in
+ * (kx, ic, ky) order, where rows sharing (ic, ky) are IC*K apart, and strips are at most that
+ * high. Each input sums its contributions in that fixed row order. */
+static int din_strip_rows(int IC, int K) { return K > 1 && IC * K < MR ? IC * K : MR; }
+
+/* With R = IC*K*K, R4 = R rounded up to a multiple of 4 and h = din_strip_rows: forward needs
+ * the packed weights and the window offsets; backward the weight-gradient lanes [OC][R4][4],
+ * the transposed weights packed in strips of h rows, the offsets, the row order and the rows'
+ * window offsets. Nothing grows with the batch. */
 size_t conv2d_scratch_floats(int B, int IC, int H, int W, int OC, int K) {
-    (void)B;
-    int R = IC * K * K, R4 = round4(R), P = (H - K + 1) * (W - K + 1);
+    (void)B, (void)H, (void)W;
+    int R = IC * K * K, R4 = round4(R), h = din_strip_rows(IC, K);
     size_t fwd = packed_floats(OC, R) + R;
-    size_t bwd = packed_floats(R, OC) + R4 + OC + (size_t)R * P + (size_t)OC * R4 * 4;
+    size_t bwd = (size_t)OC * R4 * 4 + (size_t)(R + h - 1) / h * MR * OC + R4 + OC + 2 * R;
     return fwd > bwd ? fwd : bwd;
 }
 
@@ -206,25 +248,6 @@ static int *window_offsets(float *mem, int R4, int IC, int H, int W, int K) {
     for (int r = 0; r < R4; r++)
         off[r] = r < IC * K * K ? (r / (K * K)) * H * W + (r / K % K) * W + r % K : 0;
     return off;
-}
-
-/* dcol [IC*K*K][OH*OW] -> din [IC][H][W] (overwritten): each input sums the gradients of the
- * columns it was copied to, in increasing row order */
-static void col2im(float *din, const float *dcol, int IC, int H, int W, int K) {
-    int OH = H - K + 1, OW = W - K + 1;
-    memset(din, 0, sizeof(float) * IC * H * W);
-    for (int ic = 0; ic < IC; ic++)
-        for (int ky = 0; ky < K; ky++)
-            for (int kx = 0; kx < K; kx++, dcol += OH * OW)
-                for (int y = 0; y < OH; y++) {
-                    float *d = din + (ic * H + y + ky) * W + kx;
-                    const float *s = dcol + y * OW;
-                    int x = 0;
-                    for (; x + 4 <= OW; x += 4)
-                        v4f_store(d + x, v4f_add(v4f_load(d + x), v4f_load(s + x)));
-                    for (; x < OW; x++)
-                        d[x] += s[x];
-                }
 }
 
 /* in [B][IC][H][W], w [OC][IC][K][K], b [OC] -> out [B][OC][OH][OW] */
@@ -246,12 +269,27 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                      const float *w, int B, int IC, int H, int W, int OC, int K, float *scratch) {
     int OH = H - K + 1, OW = W - K + 1, P = OH * OW, R = IC * K * K, R4 = round4(R);
-    float *wtp = scratch, *dcol = wtp + packed_floats(R, OC), *dwl = dcol + (size_t)R * P;
-    int *off = window_offsets(dwl + (size_t)OC * R4 * 4, R4, IC, H, W, K), *doff = off + R4;
+    int h = din_strip_rows(IC, K);
+    float *dwl = scratch, *wtp = dwl + (size_t)OC * R4 * 4;
+    int *off = window_offsets(wtp + (size_t)(R + h - 1) / h * MR * OC, R4, IC, H, W, K);
+    int *doff = off + R4, *order = doff + OC, *roff = order + R;
     for (int k = 0; k < OC; k++)
         doff[k] = k * P;
-    if (din)
-        pack_a(wtp, w, 1, R, R, OC);
+    if (din) {
+        int i = 0;
+        for (int kx = 0; kx < K; kx++)
+            for (int ic = 0; ic < IC; ic++)
+                for (int ky = 0; ky < K; ky++, i++) {
+                    order[i] = (ic * K + ky) * K + kx;
+                    roff[i] = off[order[i]];
+                }
+        /* strip after strip of h rows, wtp[k*MR + i] = w[k][order[m + i]], zero past the end */
+        for (int m = 0; m < R; m += h)
+            for (int k = 0; k < OC; k++)
+                for (int i = 0; i < MR; i++)
+                    wtp[(size_t)m / h * MR * OC + k * MR + i] =
+                        i < h && m + i < R ? w[k * R + order[m + i]] : 0.0f;
+    }
     memset(dwl, 0, sizeof(float) * OC * R4 * 4);
     for (int n = 0; n < B; n++) {
         const float *dout_n = dout + (size_t)n * OC * P, *in_n = in + (size_t)n * IC * H * W;
@@ -259,11 +297,23 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
             db[oc] += sum_floats(dout_n + oc * P, P);
         /* dwl [OC][R4] += dout_n [OC][P] x col [R4][P]^T, in lanes */
         gemm_lanes(dwl, dout_n, P, in_n, off, OC, R4, OH, OW, W);
-        if (din) {
-            /* dcol [R][P] = w^T [R][OC] x dout_n [OC][P] */
-            gemm_packed(dcol, P, wtp, dout_n, doff, R, P, OC, NULL, 0);
-            col2im(din + (size_t)n * IC * H * W, dcol, IC, H, W, K);
-        }
+        if (!din)
+            continue;
+        /* din_n += (w^T [R][OC] x dout_n [OC][P]) scattered, strip by strip, row y by row y */
+        float *din_n = din + (size_t)n * IC * H * W;
+        memset(din_n, 0, sizeof(float) * IC * H * W);
+        const float *ap = wtp;
+        for (int m = 0; m < R; m += h, ap += (size_t)MR * OC)
+            for (int y = 0; y < OH; y++) {
+                float *c = din_n + y * W;
+                const float *b = dout_n + y * OW;
+                switch (R - m < h ? R - m : h) {
+                case 1: gemm_strip(1, c, 0, roff + m, ap, b, doff, OW, OC, NULL, 1); break;
+                case 2: gemm_strip(2, c, 0, roff + m, ap, b, doff, OW, OC, NULL, 1); break;
+                case 3: gemm_strip(3, c, 0, roff + m, ap, b, doff, OW, OC, NULL, 1); break;
+                default: gemm_strip(MR, c, 0, roff + m, ap, b, doff, OW, OC, NULL, 1); break;
+                }
+            }
     }
     for (int oc = 0; oc < OC; oc++)
         for (int r = 0; r < R; r++)
@@ -294,16 +344,40 @@ void avgpool2_forward(float *out, const float *in, int B, int C, int H, int W) {
 /* dout [B][C][H/2][W/2] -> din [B][C][H][W] */
 void avgpool2_backward(float *din, const float *dout, int B, int C, int H, int W) {
     int OW = W / 2;
-    for (int row = 0; row < B * C * (H / 2); row++, din += 2 * W, dout += OW)
-        for (int x = 0; x < W; x++)
+    v4f q = v4f_splat(0.25f);
+    for (int row = 0; row < B * C * (H / 2); row++, din += 2 * W, dout += OW) {
+        int x = 0;
+        for (; x + 4 <= OW; x += 4) {
+            v4f g = v4f_mul(q, v4f_load(dout + x));
+            v4f lo = v4f_zip_lo(g, g), hi = v4f_zip_hi(g, g);
+            v4f_store(din + 2 * x, lo), v4f_store(din + 2 * x + 4, hi);
+            v4f_store(din + W + 2 * x, lo), v4f_store(din + W + 2 * x + 4, hi);
+        }
+        for (x *= 2; x < W; x++)
             din[x] = din[W + x] = 0.25f * dout[x / 2];
+    }
 }
 
 /* in [B][C][H][W] -> out, arg [B][C][H/2][W/2] */
 void maxpool2_forward(float *out, uint8_t *arg, const float *in, int B, int C, int H, int W) {
     int OW = W / 2;
-    for (int row = 0; row < B * C * (H / 2); row++, in += 2 * W, out += OW, arg += OW)
-        for (int x = 0; x < OW; x++) {
+    for (int row = 0; row < B * C * (H / 2); row++, in += 2 * W, out += OW, arg += OW) {
+        int x = 0;
+        /* four windows at a time, the same comparisons in the same order as below */
+        for (; x + 4 <= OW; x += 4) {
+            const float *r0 = in + 2 * x, *r1 = in + W + 2 * x;
+            v4f a0 = v4f_load(r0), a1 = v4f_load(r0 + 4), b0 = v4f_load(r1), b1 = v4f_load(r1 + 4);
+            v4f v[4] = {v4f_even(a0, a1), v4f_odd(a0, a1), v4f_even(b0, b1), v4f_odd(b0, b1)};
+            v4f best = v[0], at = v4f_splat(0.0f);
+            for (int i = 1; i < 4; i++) {
+                v4m win = v4f_gt(v[i], best);
+                best = v4f_select(win, v[i], best);
+                at = v4f_select(win, v4f_splat((float)i), at);
+            }
+            v4f_store(out + x, best);
+            v4f_store_u8(arg + x, at);
+        }
+        for (; x < OW; x++) {
             const float *p = in + 2 * x;
             float v[4] = {p[0], p[1], p[W], p[W + 1]};
             int best = 0;
@@ -313,6 +387,7 @@ void maxpool2_forward(float *out, uint8_t *arg, const float *in, int B, int C, i
             out[x] = v[best];
             arg[x] = (uint8_t)best;
         }
+    }
 }
 
 /* dout, arg [B][C][H/2][W/2] -> din [B][C][H][W] */
