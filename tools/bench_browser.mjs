@@ -24,16 +24,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Samples/s of the page's current run, from its own step counter, once it starts afresh. */
 function pageRate(page) {
   return page.evaluate(() => new Promise((resolve) => {
-    let first = null;
+    let first = null, latest = null;
     const poll = () => {
       const [run] = globalThis.lenetLab.snapshot().runs;
       const now = performance.now();
       if (!first && run?.status === 'running' && run.step > 0 && run.step < run.stepsPerEpoch / 4) first = { step: run.step, at: now };
-      if (first && (run.epoch >= 1 || run.status === 'done')) {
-        resolve(((run.stepsPerEpoch - first.step) * 32) / ((now - first.at) / 1000));
+      if (first && run.step > (latest?.step ?? first.step) && run.step < run.stepsPerEpoch) latest = { step: run.step, at: now };
+      if (first && latest && (run.epoch >= 1 || run.status === 'done')) {
+        resolve(((latest.step - first.step) * 32) / ((latest.at - first.at) / 1000));
         return;
       }
-      setTimeout(poll, 20);
+      setTimeout(poll, 5);
     };
     poll();
   }));
