@@ -21,6 +21,7 @@ static inline v4f v4f_add(v4f a, v4f b) { return wasm_f32x4_add(a, b); }
 static inline v4f v4f_sub(v4f a, v4f b) { return wasm_f32x4_sub(a, b); }
 static inline v4f v4f_mul(v4f a, v4f b) { return wasm_f32x4_mul(a, b); }
 static inline v4f v4f_div(v4f a, v4f b) { return wasm_f32x4_div(a, b); }
+static inline v4f v4f_sqrt(v4f a) { return wasm_f32x4_sqrt(a); }
 /* pmax/pmin (a < b ? b : a) map to one x86 instruction and pass a NaN in a through */
 static inline v4f v4f_max(v4f a, v4f b) { return wasm_f32x4_pmax(a, b); }
 static inline v4f v4f_min(v4f a, v4f b) { return wasm_f32x4_pmin(a, b); }
@@ -80,6 +81,7 @@ static inline v4f v4f_add(v4f a, v4f b) { return a + b; }
 static inline v4f v4f_sub(v4f a, v4f b) { return a - b; }
 static inline v4f v4f_mul(v4f a, v4f b) { return a * b; }
 static inline v4f v4f_div(v4f a, v4f b) { return a / b; }
+static inline v4f v4f_sqrt(v4f a) { return (v4f){__builtin_sqrtf(a[0]), __builtin_sqrtf(a[1]), __builtin_sqrtf(a[2]), __builtin_sqrtf(a[3])}; }
 static inline v4m v4f_lt(v4f a, v4f b) { return a < b; }
 static inline v4m v4f_gt(v4f a, v4f b) { return a > b; }
 static inline v4f v4f_select(v4m m, v4f a, v4f b) {
