@@ -182,7 +182,7 @@ function onProgress(updates) {
     const newEpoch = ingest(run, u);
     if (run.status === 'error' && !wasDone) notice('error', `Run #${run.id} failed`, [run.error ?? 'unknown error']);
     if (run.stopReason === 'diverged' && !wasDone) {
-      notice('warn', `Run #${run.id} diverged`, [run.error ?? 'The loss became NaN or infinite.', 'Its weights are the last finite ones. A smaller learning rate usually helps.']);
+      notice('warn', `Run #${run.id} diverged`, [run.error ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
     }
     if (run.id === state.focusId && (newEpoch || (!wasDone && run.status === 'done'))) refreshResults();
   }
