@@ -129,12 +129,13 @@ async function addRun(config, { start, replace = null }) {
   relabel();
   afterRunsChanged();
   try {
-    const worker = await pool.create(run.id, config);
+    const { worker, counts } = await pool.create(run.id, config);
     if (!byId(run.id)) {
       pool.forget(worker, run.id);
       return null;
     }
     run.worker = worker;
+    run.counts = counts;
     if (run.status === 'creating') run.status = 'paused';
   } catch (err) {
     run.status = 'error';

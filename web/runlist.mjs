@@ -5,6 +5,14 @@ import { statusText, progressOf, lastEpoch, epochText } from './runs.mjs';
 
 const pct = (x) => `${(x * 100).toFixed(2)}%`;
 
+// Says how many samples the splits really hold, when the chosen digits leave fewer than asked.
+function shortfall(run) {
+  const c = run.counts;
+  if (!c || (c.trainCount === run.config.n && c.valCount === run.config.val && c.testCount === run.config.test)) return '';
+  const n = (x) => x.toLocaleString('en');
+  return `The chosen digits leave ${n(c.trainCount)} training, ${n(c.valCount)} validation and ${n(c.testCount)} test samples.`;
+}
+
 // Drawn as SVG: the play and pause characters are missing from many system fonts.
 const ICONS = { play: 'M8 5v14l11-7z', pause: 'M7 5h4v14H7zM13 5h4v14h-4z' };
 function icon(name) {
@@ -32,12 +40,13 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     const play = h('button', { type: 'button', class: 'icon-btn run-play', onclick: () => onPlayPause(run) });
     const remove = h('button', { type: 'button', class: 'icon-btn run-rm', 'aria-label': `Remove ${name}`, title: `Remove ${name}`, onclick: () => onRemove(run) }, '✕');
     const fill = h('div', { class: 'meter-fill' });
+    const counts = h('p', { class: 'run-counts small muted' });
     const li = h('li', { class: 'run' },
       h('span', { class: 'swatch', 'aria-hidden': 'true' }),
       show, pick, status, acc, play, remove,
-      h('div', { class: 'meter' }, fill));
+      h('div', { class: 'meter' }, fill), counts);
     li.style.setProperty('--run-color', run.color);
-    return { li, show, label, pick, status, acc, play, fill };
+    return { li, show, label, pick, status, acc, play, fill, counts };
   }
 
   function update(r, run, focused) {
@@ -62,6 +71,9 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     r.play.setAttribute('aria-label', `${verb} run ${run.id}`);
     r.play.title = `${verb} run ${run.id}`;
     r.fill.style.width = `${progressOf(run) * 100}%`;
+    const note = shortfall(run);
+    setText(r.counts, note);
+    r.counts.hidden = !note;
     r.li.classList.toggle('failed', run.status === 'error' || run.stopReason === 'diverged');
   }
 

@@ -132,6 +132,9 @@ const requests = {
     const run = engine.createRun(config, weights ? { weights } : undefined);
     runs.set(id, { run, status: 'paused', stopReason: 'none', error: null, epoch: 0, step: 0, stepsPerEpoch: 0, steps: [], epochs: [], dirty: true });
     flush(true);
+    // With few digits chosen the splits can hold fewer samples than asked for.
+    const { trainCount, valCount, testCount } = run.metrics();
+    return { trainCount, valCount, testCount };
   },
   step({ id }) {
     const r = get(id);

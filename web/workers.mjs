@@ -67,17 +67,18 @@ export function createPool({ size, onProgress, isActive }) {
       for (const w of workers) w.ready = call(w, 'data', { data });
       return workers[0].ready;
     },
-    /** Creates run `id` on a worker and resolves to that worker's handle. */
+    /** Creates run `id` on a worker; resolves to that worker's handle and the run's split sizes. */
     async create(id, config) {
       const w = place(id);
+      let counts;
       try {
         await w.ready;
-        await call(w, 'create', { id, config });
+        counts = await call(w, 'create', { id, config });
       } catch (err) {
         w.runs.delete(id);
         throw err;
       }
-      return w;
+      return { worker: w, counts };
     },
     request: (w, op, payload, transfer) => call(w, op, payload, transfer),
     send(w, op, id) {

@@ -149,6 +149,23 @@ test('a guided experiment opens with its explanation, trains, and overlays its r
   await page.close();
 });
 
+test('a run says when the chosen digits leave fewer samples than asked for', async () => {
+  // A comparison link creates its runs at once, ready to train.
+  const { page, errors } = await lab.page('digits=5&n=10000&val=2000&test=2000~seed=2');
+  await ready(page);
+  const counts = page.locator('.run-counts');
+  await waitFor(async () => (await counts.count()) && (await counts.first().isVisible()), 'the split sizes');
+  // 5,421 training images show a 5: 2,000 are held out, 892 of the test images are 5s.
+  assert.equal(await counts.first().textContent(), 'The chosen digits leave 3,421 training, 2,000 validation and 892 test samples.');
+  const full = await lab.page(`${SMALL}~seed=2`);
+  await ready(full.page);
+  await waitFor(async () => (await snapshot(full.page)).runs[0]?.status === 'paused', 'the run to be created');
+  assert.equal(await full.page.locator('.run-counts').first().isVisible(), false);
+  assert.deepEqual([...errors, ...full.errors], []);
+  await page.close();
+  await full.page.close();
+});
+
 test('a hostile link is reported as text and injects nothing', async () => {
   const { page, errors } = await lab.page('act=<img src=x onerror=alert(1)>&lr=NaN&zz=1');
   const warning = page.locator('.notice-warn');
