@@ -249,8 +249,9 @@ ln_status ln_trainer_reinit_layer(ln_trainer *t, int layer, ln_error *err);
 ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *probs,
                              ln_error *err);
 
-/* Predicted digit for each evaluated test sample at the last test evaluation, and the index of
- * that sample in the test dataset; test_count entries each. */
+/* Predicted digit for each test sample at the last completed test evaluation (one under way
+ * does not show until it ends), and the index of that sample in the test dataset; test_count
+ * entries each. */
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t);
 const int32_t *ln_trainer_test_indices(const ln_trainer *t);
 

@@ -27,7 +27,8 @@ struct ln_trainer {
     int32_t *train_idx;   /* the training subset in its fixed order (evaluation) */
     int32_t *epoch_idx;   /* the same samples, reshuffled each epoch */
     int32_t *val_idx, *test_idx;
-    uint8_t *test_pred, *best_test_pred;
+    /* predictions of the last complete test evaluation; the one under way fills eval_pred */
+    uint8_t *test_pred, *eval_pred, *best_test_pred;
     int train_count, val_count, test_count, train_eval_count;
     float pixel[256]; /* a pixel byte's input value, after scaling and standardisation */
     ln_rng rng_init, rng_shuffle, rng_dropout, rng_augment;
@@ -126,9 +127,10 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->val_idx = malloc(sizeof(int32_t) * ntrain);
     t->test_idx = malloc(sizeof(int32_t) * ntest);
     t->test_pred = calloc(ntest, 1);
+    t->eval_pred = calloc(ntest, 1);
     t->best_test_pred = calloc(ntest, 1);
     if (!t->params || !t->mask1 || !t->mask2 || !t->labels || !t->train_idx || !t->epoch_idx ||
-        !t->val_idx || !t->test_idx || !t->test_pred || !t->best_test_pred) {
+        !t->val_idx || !t->test_idx || !t->test_pred || !t->eval_pred || !t->best_test_pred) {
         ln_trainer_free(t);
         return ln_fail(err, LN_E_NOMEM, "no memory for the trainer's buffers");
     }
@@ -176,6 +178,7 @@ void ln_trainer_free(ln_trainer *t) {
     free(t->val_idx);
     free(t->test_idx);
     free(t->test_pred);
+    free(t->eval_pred);
     free(t->best_test_pred);
     free(t);
 }
@@ -291,7 +294,7 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
             int pred = argmax10(t->model.probs + b * LN_CLASSES);
             t->eval_loss += t->model.losses[b];
             t->eval_correct += pred == t->labels[b];
-            if (t->phase == PH_EVAL_TEST) t->test_pred[t->cursor + b] = (uint8_t)pred;
+            if (t->phase == PH_EVAL_TEST) t->eval_pred[t->cursor + b] = (uint8_t)pred;
         }
         t->cursor += n;
     }
@@ -303,7 +306,10 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     float acc = count ? (float)t->eval_correct / (float)count : NAN;
     if (t->phase == PH_EVAL_TRAIN) t->m.train_loss = loss, t->m.train_acc = acc;
     if (t->phase == PH_EVAL_VAL) t->m.val_loss = loss, t->m.val_acc = acc;
-    if (t->phase == PH_EVAL_TEST) t->m.test_loss = loss, t->m.test_acc = acc;
+    if (t->phase == PH_EVAL_TEST) {
+        t->m.test_loss = loss, t->m.test_acc = acc;
+        memcpy(t->test_pred, t->eval_pred, (size_t)count);
+    }
     t->phase++;
     t->cursor = 0;
     *ev = LN_EV_EVAL;

@@ -4,7 +4,7 @@ import { MAX_RUNS, defaults, describe, diff, parseLink } from './config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createControls } from './controls.mjs';
-import { RUN_COLORS, newRun, ingest, isActive, statusText, progressOf, lastEpoch, epochText } from './runs.mjs';
+import { RUN_COLORS, newRun, ingest, statusText, progressOf, finalResult, epochText } from './runs.mjs';
 import { createRunList } from './runlist.mjs';
 import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
@@ -33,9 +33,10 @@ const byId = (id) => state.runs.find((r) => r.id === id);
 const pool = createPool({
   size: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
   onProgress,
-  isActive: (id) => {
+  // Every run that may still train counts, so the runs of a link spread over the workers.
+  mayTrain: (id) => {
     const run = byId(id);
-    return Boolean(run && (isActive(run) || run.status === 'creating'));
+    return Boolean(run && run.status !== 'done' && run.status !== 'error');
   },
 });
 pool.warm();
@@ -118,6 +119,8 @@ function freeColor() {
 }
 
 async function addRun(config, { start, replace = null }) {
+  // A second click can arrive after the run it meant to replace is gone.
+  if (replace && !state.runs.includes(replace)) return null;
   const run = newRun(state.nextId++, config, replace?.color ?? freeColor());
   if (replace) {
     state.runs.splice(state.runs.indexOf(replace), 1, run);
@@ -250,8 +253,8 @@ function updateToolbar(f) {
     const parts = [`Run #${f.id}: ${statusText(f)}`];
     if (f.stepsPerEpoch) parts.push(epochText(f), `step ${f.step.toLocaleString('en')}`);
     if (f.status === 'running' && f.speed) parts.push(`${Math.round(f.speed).toLocaleString('en')} samples/s`);
-    const last = lastEpoch(f);
-    if (last) parts.push(`test ${(last.testAcc * 100).toFixed(2)}%`);
+    const result = finalResult(f);
+    if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${f.restored ? ` (epoch ${result.epoch}, restored)` : ''}`);
     if (f.error) parts.push(f.error);
     setText(text, parts.join(' · '));
   }
@@ -464,6 +467,7 @@ function applyLink(link) {
   }
   controls.write(link.runs[0]);
   state.draft = controls.read().config;
+  linkGeneration++;
   for (const run of [...state.runs]) removeRun(run);
   state.linkRuns = link.runs.length > 1 ? link.runs : null;
   syncHash();
@@ -471,20 +475,32 @@ function applyLink(link) {
   refresh();
 }
 
+// Each opened link starts a generation; creating a link's runs stops when another link replaces it.
+let linkGeneration = 0;
+
 async function createLinkRuns() {
   const configs = state.linkRuns;
   if (!configs) return;
-  for (const config of configs) await addRun(config, { start: false });
   state.linkRuns = null;
+  const generation = linkGeneration;
+  for (const config of configs) {
+    if (generation !== linkGeneration) return;
+    await addRun(config, { start: false });
+  }
   state.focusId = state.runs[0]?.id ?? null;
   refresh();
 }
 
+// Choosing in the list only selects: keyboards change a closed select with the arrow keys, and
+// opening replaces the runs on the page.
 const presets = $('#presets');
+const openExperiment = $('#open-experiment');
 EXPERIMENTS.forEach((e) => presets.append(new Option(e.title, e.id)));
-presets.addEventListener('change', () => {
+presets.addEventListener('change', () => { openExperiment.disabled = !presets.value; });
+openExperiment.addEventListener('click', () => {
   const experiment = EXPERIMENTS.find((e) => e.id === presets.value);
   presets.value = '';
+  openExperiment.disabled = true;
   if (!experiment) return;
   const link = parseLink(experiment.link);
   applyLink(link);

@@ -123,7 +123,8 @@ function dataset(key, data, style) {
     d = { ...style };
     datasets.set(key, d);
   }
-  d.data = data;
+  // A copy: Chart.js wraps the push of arrays it is given and would do work on every new point.
+  d.data = data.slice();
   return d;
 }
 

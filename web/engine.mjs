@@ -230,8 +230,12 @@ class Run {
       if (ev === EV_DONE) this.done = true;
     }
     const m = this.metrics();
+    // Early stopping with restore-best ends on the best epoch's weights, whose test numbers the
+    // trainer reports from then on.
+    const restored = this.done && m.stopReason === 'early' && this.config.best && m.bestEpoch !== m.epoch
+      ? { epoch: m.bestEpoch, testLoss: m.testLoss, testAcc: m.testAcc } : null;
     return { steps, epochs, done: this.done, stopReason: m.stopReason, error: this.error,
-      epoch: m.epoch, step: m.step, stepsPerEpoch: m.stepsPerEpoch };
+      epoch: m.epoch, step: m.step, stepsPerEpoch: m.stepsPerEpoch, restored };
   }
 
   /** Counts of a layer's kernel weights in `bins` bins over [-range, range]. */

@@ -1,7 +1,7 @@
 // The list of runs: show/hide on the charts, pick the run to inspect, pause/resume, remove.
 // Rows are kept and updated in place so keyboard focus survives the frequent progress updates.
 import { h, setText } from './dom.mjs';
-import { statusText, progressOf, lastEpoch, epochText } from './runs.mjs';
+import { statusText, progressOf, finalResult, epochText } from './runs.mjs';
 
 const pct = (x) => `${(x * 100).toFixed(2)}%`;
 
@@ -36,7 +36,7 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     const pick = h('button', { type: 'button', class: 'run-pick', onclick: () => onFocus(run) },
       h('span', { class: 'run-no' }, `#${run.id}`), label);
     const status = h('span', { class: 'run-status' });
-    const acc = h('span', { class: 'run-acc', title: 'Test accuracy after the last epoch' });
+    const acc = h('span', { class: 'run-acc' });
     const play = h('button', { type: 'button', class: 'icon-btn run-play', onclick: () => onPlayPause(run) });
     const remove = h('button', { type: 'button', class: 'icon-btn run-rm', 'aria-label': `Remove ${name}`, title: `Remove ${name}`, onclick: () => onRemove(run) }, '✕');
     const fill = h('div', { class: 'meter-fill' });
@@ -57,8 +57,9 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     r.pick.title = run.label;
     setText(r.status, run.started || run.status === 'done' ? `${statusText(run)} · ${epochText(run)}` : statusText(run));
     r.status.title = run.error ?? '';
-    const last = lastEpoch(run);
-    setText(r.acc, last ? pct(last.testAcc) : '');
+    const result = finalResult(run);
+    setText(r.acc, result ? pct(result.testAcc) : '');
+    r.acc.title = run.restored ? `Test accuracy of epoch ${run.restored.epoch}, restored by early stopping` : 'Test accuracy after the last epoch';
     const running = run.status === 'running';
     const resumable = run.status === 'paused';
     r.play.hidden = !running && !resumable;

@@ -77,6 +77,7 @@ export function ingest(run, u) {
     });
   }
   run.epochs.push(...u.epochs);
+  run.restored = u.restored;
   const now = performance.now();
   if (u.status !== 'running') run.clock = null;
   else if (!run.clock) run.clock = { at: now, step: u.step };
@@ -87,8 +88,6 @@ export function ingest(run, u) {
   }
   return u.epochs.length > 0;
 }
-
-export const isActive = (run) => run.status === 'running';
 
 export function statusText(run) {
   switch (run.status) {
@@ -114,7 +113,15 @@ export function progressOf(run) {
   return total ? Math.min(1, run.step / total) : 0;
 }
 
-export const lastEpoch = (run) => run.epochs[run.epochs.length - 1];
+const lastEpoch = (run) => run.epochs[run.epochs.length - 1];
+
+/** The test result the run's model now has: the restored best epoch's after early stopping,
+ * otherwise the last epoch's; with the epoch it belongs to. */
+export function finalResult(run) {
+  if (run.restored) return run.restored;
+  const last = lastEpoch(run);
+  return last ? { epoch: last.epoch, testLoss: last.testLoss, testAcc: last.testAcc } : null;
+}
 
 /** 'epoch 3/10': the epoch under way, or the epochs completed once the run is over. */
 export function epochText(run) {

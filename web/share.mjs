@@ -19,9 +19,12 @@ export function readLink() {
   return location.hash.length > 1 ? parseLink(location.hash) : null;
 }
 
+/** Calls back when the person opens another experiment link; an in-page anchor such as the skip
+ * link (#workspace) holds no key=value and is not one. */
 export function onLinkChange(callback) {
   addEventListener('hashchange', () => {
-    if (location.hash.slice(1) !== written) callback(readLink());
+    const hash = location.hash.slice(1);
+    if (hash !== written && hash.includes('=')) callback(readLink());
   });
 }
 

@@ -34,6 +34,7 @@ function absorb(r, out) {
   r.epoch = out.epoch;
   r.step = out.step;
   r.stepsPerEpoch = out.stepsPerEpoch;
+  if (out.restored) r.restored = out.restored;
   if (out.done) {
     // Divergence ends training like the last epoch does; the message says why.
     r.status = out.error && out.stopReason !== 'diverged' ? 'error' : 'done';
@@ -71,6 +72,7 @@ function flush(force) {
       epoch: r.epoch,
       step: r.step,
       stepsPerEpoch: r.stepsPerEpoch,
+      restored: r.restored ?? null,
       steps: r.steps,
       epochs: r.epochs,
     });

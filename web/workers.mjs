@@ -2,7 +2,7 @@
 // on different workers train on different cores. The first worker starts at once, so the engine
 // compiles while the data downloads; more start only when runs would otherwise share one.
 
-export function createPool({ size, onProgress, isActive }) {
+export function createPool({ size, onProgress, mayTrain }) {
   const workers = [];
   const pending = new Map();
   let nextReq = 1;
@@ -50,7 +50,7 @@ export function createPool({ size, onProgress, isActive }) {
   }
 
   function place(id) {
-    const load = (w) => [...w.runs].filter(isActive).length;
+    const load = (w) => [...w.runs].filter(mayTrain).length;
     let best = workers.reduce((a, b) => (load(b) < load(a) ? b : a), workers[0]);
     if (!best || (load(best) > 0 && workers.length < size)) best = spawn();
     best.runs.add(id);

@@ -135,6 +135,8 @@ test('a guided experiment opens with its explanation, trains, and overlays its r
   const { page, errors } = await lab.page();
   await ready(page);
   await page.selectOption('#presets', 'standardisation');
+  assert.equal((await snapshot(page)).runs.length, 0, 'choosing alone opens nothing');
+  await page.click('#open-experiment');
   const notice = page.locator('.notice .experiment');
   await waitFor(() => notice.count(), 'the experiment\'s explanation');
   assert.match(await notice.textContent(), /x′ = \(x − μ\)\/σ/);
@@ -164,6 +166,29 @@ test('a run says when the chosen digits leave fewer samples than asked for', asy
   assert.deepEqual([...errors, ...full.errors], []);
   await page.close();
   await full.page.close();
+});
+
+test('early stopping shows the restored epoch everywhere; the skip link keeps the experiment', async () => {
+  // min_delta 10: no epoch improves on the first, so training stops after epoch 2 and restores 1.
+  const { page, errors } = await lab.page('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10~seed=2');
+  await ready(page);
+  await waitFor(async () => (await snapshot(page)).runs.length === 2, 'both runs');
+  const s = await trainToEnd(page, 2);
+  const [run] = s.runs;
+  assert.equal(run.stopReason, 'early');
+  assert.equal(run.epochs.length, 2);
+  const expected = `${(run.epochs[0].testAcc * 100).toFixed(2)}%`;
+  const acc = page.locator('.run-acc').first();
+  assert.equal(await acc.textContent(), expected);
+  assert.match(await acc.getAttribute('title'), /epoch 1, restored by early stopping/);
+  await waitFor(async () => (await page.locator('#test-acc').textContent()).includes(expected), 'the results of the restored epoch');
+  await page.focus('a.skip');
+  await page.keyboard.press('Enter');
+  await waitFor(() => page.evaluate(() => location.hash === '#workspace'), 'the skip link');
+  assert.equal((await snapshot(page)).runs.length, 2, 'the skip link must not replace the experiment');
+  assert.equal(await page.locator('.notice-warn').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 test('a hostile link is reported as text and injects nothing', async () => {

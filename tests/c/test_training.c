@@ -248,6 +248,29 @@ static void test_params_predict_histogram(void) {
     ln_trainer_free(t);
 }
 
+/* Predictions only change when a test evaluation completes: a reader between evaluation batches
+ * never sees half of one epoch's and half of the next's. */
+static void test_predictions_published_whole(void) {
+    ln_config c = small_config();
+    c.test_size = 1000; /* four evaluation batches */
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    ln_error err;
+    CHECK(ln_trainer_run_epoch(t, &err) == LN_OK, "%s", err.msg);
+    uint8_t before[1000];
+    memcpy(before, ln_trainer_test_predictions(t), sizeof before);
+    ln_event ev = LN_EV_STEP;
+    int evals = 0, first_change = 0;
+    while (ln_trainer_advance(t, &ev, &err) == LN_OK && ev != LN_EV_EPOCH) {
+        if (ev != LN_EV_EVAL) continue;
+        evals++;
+        if (!first_change && memcmp(before, ln_trainer_test_predictions(t), sizeof before) != 0) first_change = evals;
+    }
+    CHECK(evals >= 7, "only %d evaluation batches", evals); /* 600 train + 200 val + 1000 test */
+    CHECK(first_change == evals, "predictions changed at evaluation batch %d of %d, before the last", first_change, evals);
+    ln_trainer_free(t);
+}
+
 static void test_bad_configs(void) {
     ln_config c = small_config();
     ln_trainer *t = (ln_trainer *)1;
@@ -275,6 +298,7 @@ int main(void) {
     RUN(test_divergence_is_caught);
     RUN(test_freezing);
     RUN(test_params_predict_histogram);
+    RUN(test_predictions_published_whole);
     RUN(test_bad_configs);
     ln_dataset_free(train_set), ln_dataset_free(test_set);
     return check_summary("training");

@@ -53,6 +53,20 @@ describe('determinism', () => {
   });
 });
 
+test('early stopping with restore-best reports the epoch it restored', () => {
+  const run = engine.createRun(parse('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10').config);
+  const epochs = [];
+  let r;
+  do {
+    r = run.advance({ maxUnits: 50 });
+    epochs.push(...r.epochs);
+  } while (!r.done);
+  assert.equal(r.stopReason, 'early');
+  assert.deepEqual(r.restored, { epoch: 1, testLoss: epochs[0].testLoss, testAcc: epochs[0].testAcc });
+  assert.notEqual(epochs[1].testLoss, epochs[0].testLoss);
+  run.free();
+});
+
 test('the SIMD and the scalar builds agree within float tolerance', async () => {
   const scalar = await loadEngineWithData('scalar');
   const hash = 'n=500&val=0&test=200&ep=1&act=tanh';
