@@ -46,6 +46,10 @@ const tiles = Array.from({ length: GALLERY_SIZE }, () => {
   const caption = h('span', { class: 'caption' });
   return { canvas, caption, button: h('button', { type: 'button', class: 'digit' }, canvas, caption) };
 });
+// The tiles stay in one container and keep their places, so a focused tile keeps its focus
+// when the gallery is refreshed after an epoch.
+const digits = h('div', { class: 'digits' });
+const galleryNote = h('p', { class: 'muted small' });
 
 /** Shows a run's test results; onPick(pixels) gets the 784 bytes of a gallery digit picked. */
 export function renderResults({ accEl, confusionEl, galleryEl }, result, onPick) {
@@ -74,5 +78,8 @@ export function renderResults({ accEl, confusionEl, galleryEl }, result, onPick)
   const note = errors > wrong.length
     ? `First ${wrong.length} of ${errors} mistakes. Big number = predicted, (true label); pick one to see all ten probabilities.`
     : 'Big number = predicted, (true label); pick one to see all ten probabilities.';
-  galleryEl.replaceChildren(h('div', { class: 'digits' }, items), h('p', { class: 'muted small' }, note));
+  while (digits.children.length > items.length) digits.lastChild.remove();
+  for (let i = digits.children.length; i < items.length; i++) digits.append(items[i]);
+  galleryNote.textContent = note;
+  if (galleryEl.firstChild !== digits) galleryEl.replaceChildren(digits, galleryNote);
 }

@@ -191,6 +191,19 @@ test('early stopping shows the restored epoch everywhere; the skip link keeps th
   await page.close();
 });
 
+test('a focused misclassified digit keeps its focus when later epochs refresh the gallery', async () => {
+  const { page, errors } = await lab.page('n=1500&val=0&test=500&ep=3');
+  await ready(page);
+  await page.click('#btn-train');
+  await waitFor(() => page.locator('#gallery .digit').count(), 'the first epoch\'s gallery', { timeout: 60_000 });
+  await page.locator('#gallery .digit').first().focus();
+  await waitFor(async () => (await snapshot(page)).runs[0].status === 'done', 'training to finish', { timeout: 60_000 });
+  await waitFor(async () => (await page.locator('#test-acc').textContent()) !== '–', 'the final results');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('digit')), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a hostile link is reported as text and injects nothing', async () => {
   const { page, errors } = await lab.page('act=<img src=x onerror=alert(1)>&lr=NaN&zz=1');
   const warning = page.locator('.notice-warn');
