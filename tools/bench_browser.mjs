@@ -12,14 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { parse } from '../web/config.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 import { startServer } from './serve.mjs';
+import { median, nodeRate } from './throughput.mjs';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' } } });
-const HASH = 'n=8192&val=0&test=100&ep=1&bs=32';
+const HASH = 'n=8192&val=0&test=100&ep=1&bs=32'; // the same experiment as nodeRate(engine, 8192, 32)
 const SITE = new URL('../build/web', import.meta.url).pathname;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Samples/s of the page's current run, from its own step counter, once it starts afresh. */
 function pageRate(page) {
@@ -54,20 +53,6 @@ async function browserRates(context, url) {
   return rates;
 }
 
-function nodeRate(engine) {
-  const run = engine.createRun(parse(HASH).config);
-  run.advance({ maxUnits: 10 });
-  let steps = 0;
-  const start = performance.now();
-  for (;;) {
-    const r = run.advance({ maxMs: 30 });
-    steps += r.steps.length;
-    if (r.epochs.length || r.done || !r.steps.length) break;
-  }
-  run.free();
-  return (steps * 32) / ((performance.now() - start) / 1000);
-}
-
 const server = await startServer({ root: SITE, port: 0 });
 const profile = await mkdtemp(join(tmpdir(), 'lenet-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -82,7 +67,7 @@ try {
     const [first, second] = await browserRates(context, server.url);
     cold.push(first);
     warm.push(second);
-    node.push(nodeRate(engine));
+    node.push(nodeRate(engine, 8192, 32));
   }
 } finally {
   await context.close();
