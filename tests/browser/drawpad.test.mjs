@@ -2,7 +2,7 @@
 // and its centre of mass moved to the middle of 28x28, as MNIST was made.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toMnist } from '../../web/drawpad.mjs';
+import { toMnist } from '../../web/page/drawpad.mjs';
 
 function pad(side, fill) {
   const gray = new Uint8Array(side * side);

@@ -1,7 +1,7 @@
 // Runs a guided experiment's link headless, exactly as the page would, and summarises each run.
 import { readFile } from 'node:fs/promises';
-import { parseLink } from '../../web/config.mjs';
-import { EXPERIMENTS } from '../../web/experiments.mjs';
+import { parseLink } from '../../web/lib/config.mjs';
+import { EXPERIMENTS } from '../../web/lib/experiments.mjs';
 import { loadEngineWithData } from '../../tools/engine-node.mjs';
 
 const PRETRAINED = new URL('../../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);

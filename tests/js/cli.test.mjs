@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { LENET_TENSORS, decodeLenet } from '../../web/safetensors.mjs';
+import { LENET_TENSORS, decodeLenet } from '../../web/lib/safetensors.mjs';
 
 const CLI = new URL('../../tools/train.mjs', import.meta.url).pathname;
 let dir;

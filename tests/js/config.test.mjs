@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import {
   SCHEMA, LAYER_NAMES, MAX_RUNS, defaults, validate, parse, parseLink, serialize, serializeLink,
   diff, describe, toCore,
-} from '../../web/config.mjs';
+} from '../../web/lib/config.mjs';
 
 const KEYS = [
   'act', 'init', 'reg', 'lam', 'l1r', 'drop1', 'drop2', 'opt', 'lr', 'mom', 'b1', 'b2', 'rho', 'eps',

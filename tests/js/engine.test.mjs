@@ -2,8 +2,8 @@
 // the build without SIMD, weights in and out, and bad input leaving everything as it was.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { parse } from '../../web/config.mjs';
-import { decodeLenet } from '../../web/safetensors.mjs';
+import { parse } from '../../web/lib/config.mjs';
+import { decodeLenet } from '../../web/lib/safetensors.mjs';
 import { loadEngine, loadEngineWithData, readMnist } from '../../tools/engine-node.mjs';
 
 const SMALL = 'n=600&val=200&test=300&ep=2&drop1=0.3&aug=1&reg=l2&lam=0.001&std=1';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { LENET_TENSORS, LENET_NUM_PARAMS, encodeLenet, decodeLenet } from '../../web/safetensors.mjs';
+import { LENET_TENSORS, LENET_NUM_PARAMS, encodeLenet, decodeLenet } from '../../web/lib/safetensors.mjs';
 
 // Parameters with awkward bit patterns: -0, subnormals, extremes, and a seeded spread of values.
 function sampleParams(seed = 1) {

@@ -1,6 +1,6 @@
 // The settings form, generated from SCHEMA. Values go through validate() so the form, the link and
 // the engine agree on what every setting means.
-import { SCHEMA, LAYER_NAMES, validate } from './config.mjs';
+import { SCHEMA, LAYER_NAMES, validate } from '../lib/config.mjs';
 import { h } from './dom.mjs';
 
 // When a setting has no effect for the current choices, it is dimmed and says which choice uses it.

@@ -1,11 +1,11 @@
 // A training worker: one engine instance holding the data once, any number of runs. Running runs
 // take turns in chunks of ~30 ms; between chunks the worker reads its messages, so pause, step and
 // stop take effect within one chunk. Progress goes out at most ~10 times a second.
-import { createEngine } from './engine.mjs';
+import { createEngine } from '../lib/engine.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
-const PRETRAINED = new URL('./pretrained/lenet5-digits0-4.safetensors', import.meta.url);
+const PRETRAINED = new URL('../pretrained/lenet5-digits0-4.safetensors', import.meta.url);
 
 const enginePromise = createEngine();
 // A failed load is reported when the data arrives; until then it must not count as unhandled.

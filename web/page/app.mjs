@@ -1,6 +1,6 @@
 // The page: loads the data, keeps the list of runs, and ties the form, the workers, the charts,
 // the results and the link together.
-import { MAX_RUNS, defaults, describe, diff, parseLink } from './config.mjs';
+import { MAX_RUNS, defaults, describe, diff, parseLink } from '../lib/config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createControls } from './controls.mjs';
@@ -11,7 +11,7 @@ import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { linkFor, writeHash, readLink, onLinkChange, copyText } from './share.mjs';
 import { curvesCsv, curvesJson, chartPng } from './export.mjs';
-import { EXPERIMENTS } from './experiments.mjs';
+import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
 
 const HISTOGRAM_BINS = 41;
@@ -70,7 +70,7 @@ function fetchData() {
   $('#data-error').hidden = true;
   $('#data-text').textContent = 'Downloading MNIST…';
   say('Downloading MNIST…');
-  return loadMnist(new URL('./data/', import.meta.url), (loaded, total) => {
+  return loadMnist(new URL('../data/', import.meta.url), (loaded, total) => {
     bar.max = total || 1;
     bar.value = Math.min(loaded, total || 1);
     $('#data-bytes').textContent = total ? `${mb(loaded)} of ${mb(total)}` : mb(loaded);

@@ -16,7 +16,7 @@ const LN_OK = 0, LN_E_DIVERGED = 4;
  * file. Under Node, pass moduleUrl and the .wasm bytes (tools/engine-node.mjs does).
  * @param {{moduleUrl?: URL|string, wasmBinary?: Uint8Array}} [options]
  */
-export async function createEngine({ moduleUrl = new URL('./lenet.mjs', import.meta.url), wasmBinary } = {}) {
+export async function createEngine({ moduleUrl = new URL('../lenet.mjs', import.meta.url), wasmBinary } = {}) {
   const { default: factory } = await import(String(moduleUrl));
   const mod = await factory(wasmBinary ? { wasmBinary } : {});
   return new Engine(mod);

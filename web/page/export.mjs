@@ -1,6 +1,6 @@
 // Files the page offers: curves as CSV (one row per run and epoch) and JSON (everything), charts as
 // PNG. Weights come straight from the engine as safetensors.
-import { LAYER_NAMES } from './config.mjs';
+import { LAYER_NAMES } from '../lib/config.mjs';
 
 const EPOCH_COLUMNS = ['epoch', 'step', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'testLoss', 'testAcc', 'penalty', 'sparsity'];
 

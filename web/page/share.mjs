@@ -1,6 +1,6 @@
 // The URL hash holds the experiment. Writing it uses replaceState, which fires no hashchange, so
 // only links the person pastes or navigates to come back through onLinkChange.
-import { MAX_RUNS, parseLink, serialize, serializeLink } from './config.mjs';
+import { MAX_RUNS, parseLink, serialize, serializeLink } from '../lib/config.mjs';
 
 let written = null;
 

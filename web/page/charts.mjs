@@ -2,7 +2,7 @@
 // weight histogram look inside the run being inspected. New data is taken at most every 200 ms and
 // the charts are redrawn one per animation frame, so no single task on the main thread grows long.
 // Dataset objects are reused between redraws, which spares Chart.js re-resolving their options.
-import { LAYER_NAMES } from './config.mjs';
+import { LAYER_NAMES } from '../lib/config.mjs';
 
 const { Chart } = globalThis;
 const LAYER_COLORS = ['#0ea5e9', '#6366f1', '#f59e0b', '#10b981', '#ef4444'];
