@@ -99,6 +99,7 @@ typedef enum {
     LN_NUM_OPTS
 } ln_opt;
 
+/* Ranges and defaults: the table in config.c. */
 typedef struct {
     /* model */
     int activation; /* ln_activation */
@@ -108,7 +109,7 @@ typedef struct {
     int reg;
     float reg_lambda;
     float reg_l1_ratio;
-    float dropout1; /* after fc1, 0 <= p <= 0.9, inverted */
+    float dropout1; /* after fc1, inverted */
     float dropout2; /* after fc2 */
     /* optimiser (Keras's update rules) */
     int optimizer;
@@ -119,15 +120,15 @@ typedef struct {
     float epsilon;      /* adam, rmsprop, adagrad */
     float adagrad_init; /* adagrad's initial accumulator */
     /* schedule */
-    int batch_size; /* 1 .. LN_MAX_BATCH */
-    int epochs;     /* 1 .. 1000 */
+    int batch_size;
+    int epochs;
     /* data */
-    int train_size;      /* training samples, 1 .. the training set */
+    int train_size;      /* training samples */
     int val_size;        /* validation samples held out of the training set, besides train_size */
-    int test_size;       /* test samples evaluated, 1 .. the test set */
+    int test_size;       /* test samples evaluated */
     uint32_t digit_mask; /* bit d set: digit d is used (train, validation and test) */
     int standardize;     /* z-score with the training subset's pixel mean and stddev */
-    int augment_shift;   /* random shifts of up to this many pixels, 0 .. 4 */
+    int augment_shift;   /* random shifts of up to this many pixels */
     /* early stopping on the validation loss (needs val_size > 0) */
     int early_stopping;
     int patience;
@@ -137,14 +138,12 @@ typedef struct {
     uint32_t seed;
 } ln_config;
 
-/* Defaults: relu, glorot_uniform, no regulariser (lambda 1e-4, l1_ratio 0.5 when chosen), no
- * dropout, adam lr 1e-3 beta1 0.9 beta2 0.999 epsilon 1e-7, momentum 0.9, rho 0.9,
- * adagrad_init 0.1, batch 32, 10 epochs, 10000 train, 2000 validation, 10000 test, all digits,
- * no standardisation or augmentation, no early stopping (patience 3, min_delta 0, restore best),
- * nothing frozen, seed 1. */
+/* Fills every field with its default (relu, glorot_uniform, adam lr 1e-3, batch 32, 10 epochs,
+ * 10000 training samples, seed 1, …: the table in config.c). */
 void ln_config_default(ln_config *c);
 
-/* Checks ranges that do not depend on the data. */
+/* Checks every field against its range in config.c, and that early stopping has a validation
+ * set; nothing here depends on the data. */
 ln_status ln_config_check(const ln_config *c, ln_error *err);
 
 /* ---- data -------------------------------------------------------------------------------- */

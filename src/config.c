@@ -1,66 +1,97 @@
-/* config.c - default configuration and range checks that need no data. */
+/* config.c - every ln_config field with its default and its range, in one table. The table makes
+ * the defaults, drives the range checks, and is what JavaScript reads through src/wasm/layout.c;
+ * tests/js/schema-core.test.mjs walks web/lib/config.mjs's schema against it, so the two cannot
+ * drift. A new setting is a field in lenet.h, a row here, its use, and its schema entry. */
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "core.h"
 
-void ln_config_default(ln_config *c) {
-    *c = (ln_config){
-        .activation = LN_ACT_RELU,
-        .init = LN_INIT_GLOROT_UNIFORM,
-        .reg = LN_REG_NONE,
-        .reg_lambda = 1e-4f,
-        .reg_l1_ratio = 0.5f,
-        .optimizer = LN_OPT_ADAM,
-        .lr = 1e-3f,
-        .momentum = 0.9f,
-        .beta1 = 0.9f,
-        .beta2 = 0.999f,
-        .rho = 0.9f,
-        .epsilon = 1e-7f,
-        .adagrad_init = 0.1f,
-        .batch_size = 32,
-        .epochs = 10,
-        .train_size = 10000,
-        .val_size = 2000,
-        .test_size = 10000,
-        .digit_mask = 0x3ff,
-        .patience = 3,
-        .restore_best = 1,
-        .seed = 1,
-    };
+#define ROW(kind, field, def, lo, hi, choices) {#field, offsetof(ln_config, field), kind, def, lo, hi, choices}
+#define INT(field, def, lo, hi) ROW(LN_KIND_INT, field, def, lo, hi, NULL)
+#define UINT(field, def, lo, hi) ROW(LN_KIND_UINT, field, def, lo, hi, NULL)
+#define FLOAT(field, def, lo, hi) ROW(LN_KIND_FLOAT, field, def, lo, hi, NULL)
+#define BOOL(field, def) ROW(LN_KIND_INT, field, def, 0, 1, NULL)
+#define ENUM(field, def, count, choices) ROW(LN_KIND_INT, field, def, 0, (count) - 1, choices)
+
+/* The ranges are the playground's: the training and test sizes are those of MNIST's files. */
+const ln_config_field LN_CONFIG_FIELDS[] = {
+    ENUM(activation, LN_ACT_RELU, LN_NUM_ACTS, "relu, tanh, sigmoid"),
+    ENUM(init, LN_INIT_GLOROT_UNIFORM, LN_NUM_INITS,
+         "zeros, random_uniform, random_normal, glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal"),
+    ENUM(reg, LN_REG_NONE, LN_NUM_REGS, "none, l1, l2, elasticnet"),
+    FLOAT(reg_lambda, 1e-4, 0, 1),
+    FLOAT(reg_l1_ratio, 0.5, 0, 1),
+    FLOAT(dropout1, 0, 0, 0.9),
+    FLOAT(dropout2, 0, 0, 0.9),
+    ENUM(optimizer, LN_OPT_ADAM, LN_NUM_OPTS, "sgd, momentum, nesterov, adam, rmsprop, adagrad"),
+    FLOAT(lr, 1e-3, 1e-6, 10),
+    FLOAT(momentum, 0.9, 0, 0.999),
+    FLOAT(beta1, 0.9, 0, 0.9999),
+    FLOAT(beta2, 0.999, 0, 0.99999),
+    FLOAT(rho, 0.9, 0, 0.9999),
+    FLOAT(epsilon, 1e-7, 1e-10, 1),
+    FLOAT(adagrad_init, 0.1, 0, 10),
+    INT(batch_size, 32, 1, LN_MAX_BATCH),
+    INT(epochs, 10, 1, 200),
+    INT(train_size, 10000, 100, 60000),
+    INT(val_size, 2000, 0, 30000),
+    INT(test_size, 10000, 100, 10000),
+    UINT(digit_mask, 0x3ff, 1, 0x3ff), /* at least one of the digits 0-9, nothing else */
+    BOOL(standardize, 0),
+    INT(augment_shift, 0, 0, 4),
+    BOOL(early_stopping, 0),
+    INT(patience, 3, 1, 100),
+    FLOAT(min_delta, 0, 0, 10),
+    BOOL(restore_best, 1),
+    UINT(freeze_mask, 0, 0, (1u << LN_NUM_LAYERS) - 1), /* bit (1u << layer): not updated */
+    UINT(seed, 1, 0, 4294967295.0),
+};
+const int LN_NUM_CONFIG_FIELDS = (int)(sizeof LN_CONFIG_FIELDS / sizeof LN_CONFIG_FIELDS[0]);
+
+static double field_get(const ln_config *c, const ln_config_field *f) {
+    const char *p = (const char *)c + f->offset;
+    int32_t i;
+    uint32_t u;
+    float x;
+    switch (f->kind) {
+    case LN_KIND_INT: memcpy(&i, p, 4); return i;
+    case LN_KIND_UINT: memcpy(&u, p, 4); return u;
+    default: memcpy(&x, p, 4); return x;
+    }
 }
 
-static int in_range(float x, float lo, float hi) { return isfinite(x) && x >= lo && x <= hi; }
+static void field_set(ln_config *c, const ln_config_field *f, double v) {
+    char *p = (char *)c + f->offset;
+    int32_t i = (int32_t)v;
+    uint32_t u = (uint32_t)v;
+    float x = (float)v;
+    switch (f->kind) {
+    case LN_KIND_INT: memcpy(p, &i, 4); break;
+    case LN_KIND_UINT: memcpy(p, &u, 4); break;
+    default: memcpy(p, &x, 4); break;
+    }
+}
+
+void ln_config_default(ln_config *c) {
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < LN_NUM_CONFIG_FIELDS; i++) field_set(c, &LN_CONFIG_FIELDS[i], LN_CONFIG_FIELDS[i].def);
+}
 
 ln_status ln_config_check(const ln_config *c, ln_error *err) {
-#define REQUIRE(cond, ...) \
-    if (!(cond)) return ln_fail(err, LN_E_ARG, __VA_ARGS__)
-    REQUIRE(c->activation >= 0 && c->activation < LN_NUM_ACTS, "activation %d is not one of relu, tanh, sigmoid", c->activation);
-    REQUIRE(c->init >= 0 && c->init < LN_NUM_INITS, "initialiser %d is unknown", c->init);
-    REQUIRE(c->reg >= 0 && c->reg < LN_NUM_REGS, "regulariser %d is unknown", c->reg);
-    REQUIRE(in_range(c->reg_lambda, 0.0f, 1.0f), "regularisation lambda %g is outside [0, 1]", c->reg_lambda);
-    REQUIRE(in_range(c->reg_l1_ratio, 0.0f, 1.0f), "l1_ratio %g is outside [0, 1]", c->reg_l1_ratio);
-    REQUIRE(in_range(c->dropout1, 0.0f, 0.9f), "dropout1 %g is outside [0, 0.9]", c->dropout1);
-    REQUIRE(in_range(c->dropout2, 0.0f, 0.9f), "dropout2 %g is outside [0, 0.9]", c->dropout2);
-    REQUIRE(c->optimizer >= 0 && c->optimizer < LN_NUM_OPTS, "optimiser %d is unknown", c->optimizer);
-    REQUIRE(in_range(c->lr, 1e-7f, 100.0f), "learning rate %g is outside [1e-7, 100]", c->lr);
-    REQUIRE(in_range(c->momentum, 0.0f, 0.9999f), "momentum %g is outside [0, 0.9999]", c->momentum);
-    REQUIRE(in_range(c->beta1, 0.0f, 0.99999f), "beta1 %g is outside [0, 0.99999]", c->beta1);
-    REQUIRE(in_range(c->beta2, 0.0f, 0.999999f), "beta2 %g is outside [0, 0.999999]", c->beta2);
-    REQUIRE(in_range(c->rho, 0.0f, 0.99999f), "rho %g is outside [0, 0.99999]", c->rho);
-    REQUIRE(in_range(c->epsilon, 1e-12f, 1.0f), "epsilon %g is outside [1e-12, 1]", c->epsilon);
-    REQUIRE(in_range(c->adagrad_init, 0.0f, 100.0f), "adagrad initial accumulator %g is outside [0, 100]", c->adagrad_init);
-    REQUIRE(c->batch_size >= 1 && c->batch_size <= LN_MAX_BATCH, "batch size %d is outside [1, %d]", c->batch_size, LN_MAX_BATCH);
-    REQUIRE(c->epochs >= 1 && c->epochs <= 1000, "epochs %d is outside [1, 1000]", c->epochs);
-    REQUIRE(c->train_size >= 1 && c->train_size <= LN_MAX_ITEMS, "training size %d is outside [1, %d]", c->train_size, LN_MAX_ITEMS);
-    REQUIRE(c->val_size >= 0 && c->val_size <= LN_MAX_ITEMS, "validation size %d is outside [0, %d]", c->val_size, LN_MAX_ITEMS);
-    REQUIRE(c->test_size >= 0 && c->test_size <= LN_MAX_ITEMS, "test size %d is outside [0, %d]", c->test_size, LN_MAX_ITEMS);
-    REQUIRE((c->digit_mask & 0x3ffu) != 0 && (c->digit_mask & ~0x3ffu) == 0, "digit mask 0x%x must name some of the digits 0-9 and nothing else", (unsigned)c->digit_mask);
-    REQUIRE(c->augment_shift >= 0 && c->augment_shift <= 4, "augmentation shift %d is outside [0, 4]", c->augment_shift);
-    REQUIRE(c->patience >= 1 && c->patience <= 1000, "patience %d is outside [1, 1000]", c->patience);
-    REQUIRE(in_range(c->min_delta, 0.0f, 100.0f), "min_delta %g is outside [0, 100]", c->min_delta);
-    REQUIRE(!c->early_stopping || c->val_size > 0, "early stopping monitors the validation loss: it needs a validation set");
-    REQUIRE((c->freeze_mask & ~((1u << LN_NUM_LAYERS) - 1)) == 0, "freeze mask 0x%x names layers that do not exist", (unsigned)c->freeze_mask);
-#undef REQUIRE
+    if (!c) return ln_fail(err, LN_E_ARG, "no config");
+    for (int i = 0; i < LN_NUM_CONFIG_FIELDS; i++) {
+        const ln_config_field *f = &LN_CONFIG_FIELDS[i];
+        double v = field_get(c, f);
+        /* Float bounds are compared as the float32 the field holds, so the bound itself passes. */
+        double lo = f->kind == LN_KIND_FLOAT ? (float)f->min : f->min;
+        double hi = f->kind == LN_KIND_FLOAT ? (float)f->max : f->max;
+        if (isfinite(v) && v >= lo && v <= hi) continue;
+        if (f->choices) return ln_fail(err, LN_E_ARG, "%s %g is not one of %s", f->name, v, f->choices);
+        return ln_fail(err, LN_E_ARG, "%s %g is outside [%g, %g]", f->name, v, f->min, f->max);
+    }
+    if (c->early_stopping && c->val_size == 0)
+        return ln_fail(err, LN_E_ARG, "early stopping monitors the validation loss: it needs a validation set");
     return LN_OK;
 }

@@ -4,30 +4,19 @@
 #include <emscripten.h>
 #include <stddef.h>
 
-#include "lenet.h"
+#include "core.h"
 
 typedef struct {
     const char *name;
     int32_t offset;
-    int32_t kind;  /* 0 int32, 1 uint32, 2 float32 */
+    int32_t kind;  /* LN_KIND_INT, LN_KIND_UINT or LN_KIND_FLOAT */
     int32_t count; /* elements (arrays of floats per layer have LN_NUM_LAYERS) */
 } field;
 
-#define I(s, f) {#f, offsetof(s, f), 0, 1}
-#define U(s, f) {#f, offsetof(s, f), 1, 1}
-#define F(s, f) {#f, offsetof(s, f), 2, 1}
-#define FA(s, f) {#f, offsetof(s, f), 2, LN_NUM_LAYERS}
-
-static const field CONFIG_FIELDS[] = {
-    I(ln_config, activation), I(ln_config, init), I(ln_config, reg), F(ln_config, reg_lambda),
-    F(ln_config, reg_l1_ratio), F(ln_config, dropout1), F(ln_config, dropout2),
-    I(ln_config, optimizer), F(ln_config, lr), F(ln_config, momentum), F(ln_config, beta1),
-    F(ln_config, beta2), F(ln_config, rho), F(ln_config, epsilon), F(ln_config, adagrad_init),
-    I(ln_config, batch_size), I(ln_config, epochs), I(ln_config, train_size), I(ln_config, val_size),
-    I(ln_config, test_size), U(ln_config, digit_mask), I(ln_config, standardize),
-    I(ln_config, augment_shift), I(ln_config, early_stopping), I(ln_config, patience),
-    F(ln_config, min_delta), I(ln_config, restore_best), U(ln_config, freeze_mask), U(ln_config, seed),
-    {NULL, 0, 0, 0}};
+#define I(s, f) {#f, offsetof(s, f), LN_KIND_INT, 1}
+#define U(s, f) {#f, offsetof(s, f), LN_KIND_UINT, 1}
+#define F(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, 1}
+#define FA(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_NUM_LAYERS}
 
 static const field METRICS_FIELDS[] = {
     I(ln_metrics, epoch), I(ln_metrics, step), I(ln_metrics, steps_per_epoch), I(ln_metrics, stop_reason),
@@ -38,8 +27,22 @@ static const field METRICS_FIELDS[] = {
     F(ln_metrics, best_val_loss), I(ln_metrics, train_count), I(ln_metrics, val_count),
     I(ln_metrics, test_count), U(ln_metrics, batch_hash), {NULL, 0, 0, 0}};
 
-/* table 0: ln_config, 1: ln_metrics; a NULL-terminated array of fields. */
-EMSCRIPTEN_KEEPALIVE const field *lnw_fields(int table) { return table == 0 ? CONFIG_FIELDS : METRICS_FIELDS; }
+/* table 1: ln_metrics, a NULL-terminated array of fields. */
+EMSCRIPTEN_KEEPALIVE const field *lnw_fields(int table) { return table == 1 ? METRICS_FIELDS : NULL; }
+
+/* The rows of config.c's table, one accessor a column: JavaScript writes an ln_config by these
+ * names and offsets, and its schema is tested against these defaults, ranges and choices. */
+static const ln_config_field *config_row(int i) { return i >= 0 && i < LN_NUM_CONFIG_FIELDS ? &LN_CONFIG_FIELDS[i] : NULL; }
+EMSCRIPTEN_KEEPALIVE int lnw_config_count(void) { return LN_NUM_CONFIG_FIELDS; }
+EMSCRIPTEN_KEEPALIVE const char *lnw_config_name(int i) { return config_row(i) ? config_row(i)->name : NULL; }
+EMSCRIPTEN_KEEPALIVE int lnw_config_offset(int i) { return config_row(i) ? config_row(i)->offset : -1; }
+EMSCRIPTEN_KEEPALIVE int lnw_config_kind(int i) { return config_row(i) ? config_row(i)->kind : -1; }
+EMSCRIPTEN_KEEPALIVE const char *lnw_config_choices(int i) { return config_row(i) ? config_row(i)->choices : NULL; }
+/* which: 0 the default, 1 the minimum, 2 the maximum */
+EMSCRIPTEN_KEEPALIVE double lnw_config_bound(int i, int which) {
+    const ln_config_field *f = config_row(i);
+    return !f ? 0.0 : which == 0 ? f->def : which == 1 ? f->min : f->max;
+}
 
 /* 0: sizeof ln_config, 1: ln_metrics, 2: ln_error */
 EMSCRIPTEN_KEEPALIVE int lnw_sizeof(int what) {

@@ -29,6 +29,17 @@ static void test_tensor_table(void) {
     CHECK(fi == 256 && fo == 120, "fc1 fans %d %d", fi, fo);
 }
 
+/* The table in config.c is the whole of ln_config: every 4-byte field has exactly one row. */
+static void test_config_table_covers_struct(void) {
+    char seen[sizeof(ln_config)] = {0};
+    CHECK(LN_NUM_CONFIG_FIELDS * 4 == (int)sizeof(ln_config), "%d rows for %zu bytes", LN_NUM_CONFIG_FIELDS, sizeof(ln_config));
+    for (int i = 0; i < LN_NUM_CONFIG_FIELDS; i++) {
+        int at = LN_CONFIG_FIELDS[i].offset;
+        CHECK(at >= 0 && at + 4 <= (int)sizeof(ln_config) && !seen[at], "row %s", LN_CONFIG_FIELDS[i].name);
+        seen[at] = 1;
+    }
+}
+
 static void test_config_check(void) {
     ln_config c;
     ln_error err = {0};
@@ -36,7 +47,11 @@ static void test_config_check(void) {
     CHECK(ln_config_check(&c, &err) == LN_OK, "defaults rejected: %s", err.msg);
     ln_config b = c;
     b.lr = 0.0f;
-    CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "learning rate"), "lr 0: %s", err.msg);
+    CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "lr 0 is outside"), "lr 0: %s", err.msg);
+    b = c, b.activation = LN_NUM_ACTS;
+    CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "not one of relu, tanh, sigmoid"), "activation: %s", err.msg);
+    b = c, b.freeze_mask = 1u << LN_NUM_LAYERS;
+    CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "freeze_mask"), "freeze mask: %s", err.msg);
     b = c, b.dropout1 = 0.95f;
     CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "dropout1"), "dropout 0.95: %s", err.msg);
     b = c, b.batch_size = 513;
@@ -289,6 +304,7 @@ static void test_idx_reader(void) {
 
 int main(void) {
     RUN(test_tensor_table);
+    RUN(test_config_table_covers_struct);
     RUN(test_config_check);
     RUN(test_rng_streams);
     RUN(test_initialisers);

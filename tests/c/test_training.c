@@ -275,7 +275,7 @@ static void test_bad_configs(void) {
     ln_config c = small_config();
     ln_trainer *t = (ln_trainer *)1;
     ln_error err = {0};
-    c.digit_mask = 1u << 5, c.val_size = 60000; /* every 5 held out for validation */
+    c.digit_mask = 1u << 5, c.val_size = 30000; /* every 5 held out for validation */
     CHECK(ln_trainer_create(&t, &c, train_set, test_set, &err) == LN_E_ARG && t == NULL && strstr(err.msg, "no training samples"),
           "%s", err.msg);
     c = small_config();

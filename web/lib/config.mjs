@@ -31,19 +31,21 @@ const MNIST_TRAIN_IMAGES = 60000;
  * @property {string} label    short UI label
  * @property {string} group    UI section
  * @property {string} help     plain-text explanation with the formula or convention
+ * @property {string} [core]   the ln_config field (lenet.h) it sets; its C range and default must
+ *   agree with this entry's (tests/js/schema-core.test.mjs). Keys without one act in the engine.
  */
 
 /** @type {readonly SchemaEntry[]} */
 export const SCHEMA = deepFreeze([
   // Model
   {
-    key: 'act', type: 'choice', default: 'relu', choices: ['relu', 'tanh', 'sigmoid'],
+    key: 'act', type: 'choice', core: 'activation', default: 'relu', choices: ['relu', 'tanh', 'sigmoid'],
     label: 'Activation', group: 'Model',
     help: 'Activation after conv1, conv2, fc1 and fc2 (the output layer is always softmax). ' +
       'relu(x) = max(0, x); tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ); sigmoid(x) = 1/(1 + e⁻ˣ).',
   },
   {
-    key: 'init', type: 'choice', default: 'glorot_uniform',
+    key: 'init', type: 'choice', core: 'init', default: 'glorot_uniform',
     choices: ['zeros', 'random_uniform', 'random_normal', 'glorot_uniform', 'glorot_normal',
       'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal'],
     label: 'Initialiser', group: 'Model',
@@ -58,38 +60,38 @@ export const SCHEMA = deepFreeze([
   },
   // Regularisation
   {
-    key: 'reg', type: 'choice', default: 'none', choices: ['none', 'l1', 'l2', 'elasticnet'],
+    key: 'reg', type: 'choice', core: 'reg', default: 'none', choices: ['none', 'l1', 'l2', 'elasticnet'],
     label: 'Regulariser', group: 'Regularisation',
     help: 'Penalty added to the loss, on kernels only (biases are not penalised), Keras convention: ' +
       'l1 = λ·Σ|w|; l2 = λ·Σw² (no ½, so its gradient is 2λw); ' +
       'elasticnet = λ·(r·Σ|w| + (1 − r)·Σw²) with r = l1r.',
   },
   {
-    key: 'lam', type: 'number', default: 1e-4, min: 0, max: 1,
+    key: 'lam', type: 'number', core: 'reg_lambda', default: 1e-4, min: 0, max: 1,
     label: 'λ (strength)', group: 'Regularisation',
     help: 'λ, the strength of the l1, l2 or elasticnet penalty. Ignored when the regulariser is none.',
   },
   {
-    key: 'l1r', type: 'number', default: 0.5, min: 0, max: 1,
+    key: 'l1r', type: 'number', core: 'reg_l1_ratio', default: 0.5, min: 0, max: 1,
     label: 'ElasticNet L1 ratio r', group: 'Regularisation',
     help: 'r in elasticnet = λ·(r·Σ|w| + (1 − r)·Σw²): r = 1 is pure L1, r = 0 pure L2. ' +
       'Used by elasticnet only.',
   },
   {
-    key: 'drop1', type: 'number', default: 0, min: 0, max: 0.9,
+    key: 'drop1', type: 'number', core: 'dropout1', default: 0, min: 0, max: 0.9,
     label: 'Dropout after fc1', group: 'Regularisation',
     help: 'Dropout rate p after fc1\'s activation. Inverted dropout: in training each unit is zeroed ' +
       'with probability p and the kept ones are scaled by 1/(1 − p); at test time it is the identity.',
   },
   {
-    key: 'drop2', type: 'number', default: 0, min: 0, max: 0.9,
+    key: 'drop2', type: 'number', core: 'dropout2', default: 0, min: 0, max: 0.9,
     label: 'Dropout after fc2', group: 'Regularisation',
     help: 'Dropout rate p after fc2\'s activation. Inverted dropout: in training each unit is zeroed ' +
       'with probability p and the kept ones are scaled by 1/(1 − p); at test time it is the identity.',
   },
   // Optimiser
   {
-    key: 'opt', type: 'choice', default: 'adam',
+    key: 'opt', type: 'choice', core: 'optimizer', default: 'adam',
     choices: ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop', 'adagrad'],
     label: 'Optimiser', group: 'Optimiser',
     help: 'Update rule, as in Keras; g is the gradient of the loss plus penalty, η = lr, t the step ' +
@@ -102,106 +104,106 @@ export const SCHEMA = deepFreeze([
       'm, v and a start at 0 unless stated.',
   },
   {
-    key: 'lr', type: 'number', default: 1e-3, min: 1e-6, max: 10,
+    key: 'lr', type: 'number', core: 'lr', default: 1e-3, min: 1e-6, max: 10,
     label: 'Learning rate η', group: 'Optimiser',
     help: 'η, the step size of every optimiser.',
   },
   {
-    key: 'mom', type: 'number', default: 0.9, min: 0, max: 0.999,
+    key: 'mom', type: 'number', core: 'momentum', default: 0.9, min: 0, max: 0.999,
     label: 'Momentum μ', group: 'Optimiser',
     help: 'μ, for momentum and nesterov: v = μ·v − η·g. μ = 0 makes both plain sgd.',
   },
   {
-    key: 'b1', type: 'number', default: 0.9, min: 0, max: 0.9999,
+    key: 'b1', type: 'number', core: 'beta1', default: 0.9, min: 0, max: 0.9999,
     label: 'Adam β1', group: 'Optimiser',
     help: 'β1, adam\'s decay of the gradient average: m = β1·m + (1 − β1)·g.',
   },
   {
-    key: 'b2', type: 'number', default: 0.999, min: 0, max: 0.99999,
+    key: 'b2', type: 'number', core: 'beta2', default: 0.999, min: 0, max: 0.99999,
     label: 'Adam β2', group: 'Optimiser',
     help: 'β2, adam\'s decay of the squared-gradient average: v = β2·v + (1 − β2)·g².',
   },
   {
-    key: 'rho', type: 'number', default: 0.9, min: 0, max: 0.9999,
+    key: 'rho', type: 'number', core: 'rho', default: 0.9, min: 0, max: 0.9999,
     label: 'RMSprop ρ', group: 'Optimiser',
     help: 'ρ, rmsprop\'s decay of the squared-gradient average: v = ρ·v + (1 − ρ)·g².',
   },
   {
-    key: 'eps', type: 'number', default: 1e-7, min: 1e-10, max: 1,
+    key: 'eps', type: 'number', core: 'epsilon', default: 1e-7, min: 1e-10, max: 1,
     label: 'Epsilon ε', group: 'Optimiser',
     help: 'ε, keeps the divisions of adam (m/(√v + ε)), rmsprop and adagrad (g/√(… + ε)) finite.',
   },
   {
-    key: 'acc0', type: 'number', default: 0.1, min: 0, max: 10,
+    key: 'acc0', type: 'number', core: 'adagrad_init', default: 0.1, min: 0, max: 10,
     label: 'Adagrad initial accumulator', group: 'Optimiser',
     help: 'Adagrad\'s starting accumulator a₀ (Keras initial_accumulator_value): a = a₀ + Σg² ' +
       'over the steps so far.',
   },
   // Training
   {
-    key: 'bs', type: 'int', default: 32, min: 1, max: 512,
+    key: 'bs', type: 'int', core: 'batch_size', default: 32, min: 1, max: 512,
     label: 'Batch size', group: 'Training',
     help: 'Samples per gradient step; the loss of a step is the mean cross-entropy over its batch ' +
       '(plus the penalty).',
   },
   {
-    key: 'ep', type: 'int', default: 10, min: 1, max: 200,
+    key: 'ep', type: 'int', core: 'epochs', default: 10, min: 1, max: 200,
     label: 'Epochs', group: 'Training',
     help: 'Passes over the shuffled training samples.',
   },
   {
-    key: 'es', type: 'bool', default: false,
+    key: 'es', type: 'bool', core: 'early_stopping', default: false,
     label: 'Early stopping', group: 'Training',
     help: 'Stop when the validation loss has not improved for pat epochs in a row (Keras ' +
       'EarlyStopping on val_loss). An epoch improves when val_loss < best − mind. Needs val > 0.',
   },
   {
-    key: 'pat', type: 'int', default: 3, min: 1, max: 100,
+    key: 'pat', type: 'int', core: 'patience', default: 3, min: 1, max: 100,
     label: 'Patience', group: 'Training',
     help: 'Epochs without improvement of the validation loss before early stopping ends training.',
   },
   {
-    key: 'mind', type: 'number', default: 0, min: 0, max: 10,
+    key: 'mind', type: 'number', core: 'min_delta', default: 0, min: 0, max: 10,
     label: 'Min delta', group: 'Training',
     help: 'min_delta: an epoch counts as an improvement only when val_loss < best − mind.',
   },
   {
-    key: 'best', type: 'bool', default: true,
+    key: 'best', type: 'bool', core: 'restore_best', default: true,
     label: 'Restore best weights', group: 'Training',
     help: 'When early stopping ends training, go back to the weights of the epoch with the lowest ' +
       'validation loss (Keras restore_best_weights).',
   },
   // Data
   {
-    key: 'n', type: 'int', default: 10000, min: 100, max: MNIST_TRAIN_IMAGES,
+    key: 'n', type: 'int', core: 'train_size', default: 10000, min: 100, max: MNIST_TRAIN_IMAGES,
     label: 'Training samples', group: 'Data',
     help: 'Training samples taken from MNIST\'s 60,000-image training file.',
   },
   {
-    key: 'val', type: 'int', default: 2000, min: 0, max: 30000,
+    key: 'val', type: 'int', core: 'val_size', default: 2000, min: 0, max: 30000,
     label: 'Validation samples', group: 'Data',
     help: 'Validation samples, held out of the same 60,000-image file besides the n training ones ' +
       '(n + val ≤ 60,000). Gives val_loss and val_acc each epoch and drives early stopping. 0 = none.',
   },
   {
-    key: 'test', type: 'int', default: 10000, min: 100, max: 10000,
+    key: 'test', type: 'int', core: 'test_size', default: 10000, min: 100, max: 10000,
     label: 'Test samples', group: 'Data',
     help: 'Test samples evaluated each epoch, from MNIST\'s 10,000-image test file.',
   },
   {
-    key: 'digits', type: 'digits', default: '0123456789',
+    key: 'digits', type: 'digits', core: 'digit_mask', default: '0123456789',
     label: 'Digits', group: 'Data',
     help: 'Which digits take part in training, validation and test, e.g. 17 for a 1-versus-7 ' +
       'problem. Written sorted, without repeats; at least one.',
   },
   {
-    key: 'std', type: 'bool', default: false,
+    key: 'std', type: 'bool', core: 'standardize', default: false,
     label: 'Standardise', group: 'Data',
     help: 'Pixels are scaled to x/255 in [0, 1]; standardising then maps x to (x − μ)/σ, with μ and σ ' +
       'the mean and standard deviation over every pixel of the training subset.',
   },
   {
-    key: 'aug', type: 'int', default: 0, min: 0, max: 4,
+    key: 'aug', type: 'int', core: 'augment_shift', default: 0, min: 0, max: 4,
     label: 'Shift augmentation (px)', group: 'Data',
     help: 'Each training image is shifted by a random (dx, dy), each an integer in −aug … aug, ' +
       'with zeros filling in. Validation and test images are not shifted. 0 = off.',
@@ -219,14 +221,14 @@ export const SCHEMA = deepFreeze([
       'head on top of the other layers.',
   },
   {
-    key: 'freeze', type: 'layers', default: '',
+    key: 'freeze', type: 'layers', core: 'freeze_mask', default: '',
     label: 'Frozen layers', group: 'Fine-tuning',
     help: 'Layers whose weights and biases are not updated, e.g. conv1,conv2 to train only the ' +
       'dense layers on top of fixed features. Written comma-separated in layer order.',
   },
   // Reproducibility
   {
-    key: 'seed', type: 'int', default: 1, min: 0, max: 4294967295,
+    key: 'seed', type: 'int', core: 'seed', default: 1, min: 0, max: 4294967295,
     label: 'Seed', group: 'Reproducibility',
     help: 'Seeds the independent random streams of initialisation, shuffling, dropout and ' +
       'augmentation: the same config and seed give bit-identical results anywhere.',
@@ -565,49 +567,28 @@ export function describe(config, base) {
 
 // ---- the C core ----------------------------------------------------------------------------------
 
-const enumIndex = (key, value) => BY_KEY.get(key).choices.indexOf(value);
-
 /**
- * The ln_config field values (lenet.h) of a config. 'from' and 'head' are not part of ln_config:
- * the engine acts on them itself (loading the checkpoint, re-initialising fc3).
+ * The ln_config field values (lenet.h) of a config, by C name: enums as their index (the C enums
+ * list them in the schema's order), bools as 0 or 1, digits and layers as bit masks. Keys without
+ * a core field ('from', 'head') are acted on by the engine itself.
  * @param {object} config
- * @returns {object} enums as numbers in lenet.h's order, bools as 0 or 1, masks as uint32
+ * @returns {object}
  */
 export function toCore(config) {
   const c = check(config);
-  let digitMask = 0;
-  for (const d of c.digits) digitMask |= 1 << Number(d);
-  let freezeMask = 0;
-  for (const name of c.freeze ? c.freeze.split(',') : []) freezeMask |= 1 << LAYER_NAMES.indexOf(name);
-  return {
-    activation: enumIndex('act', c.act),
-    init: enumIndex('init', c.init),
-    reg: enumIndex('reg', c.reg),
-    reg_lambda: c.lam,
-    reg_l1_ratio: c.l1r,
-    dropout1: c.drop1,
-    dropout2: c.drop2,
-    optimizer: enumIndex('opt', c.opt),
-    lr: c.lr,
-    momentum: c.mom,
-    beta1: c.b1,
-    beta2: c.b2,
-    rho: c.rho,
-    epsilon: c.eps,
-    adagrad_init: c.acc0,
-    batch_size: c.bs,
-    epochs: c.ep,
-    train_size: c.n,
-    val_size: c.val,
-    test_size: c.test,
-    digit_mask: digitMask >>> 0,
-    standardize: c.std ? 1 : 0,
-    augment_shift: c.aug,
-    early_stopping: c.es ? 1 : 0,
-    patience: c.pat,
-    min_delta: c.mind,
-    restore_best: c.best ? 1 : 0,
-    freeze_mask: freezeMask >>> 0,
-    seed: c.seed >>> 0,
-  };
+  const core = {};
+  for (const e of SCHEMA) {
+    if (e.core) core[e.core] = coreValue(e, c[e.key]);
+  }
+  return core;
+}
+
+function coreValue(e, value) {
+  switch (e.type) {
+    case 'choice': return e.choices.indexOf(value);
+    case 'bool': return value ? 1 : 0;
+    case 'digits': return [...value].reduce((mask, d) => mask | (1 << Number(d)), 0) >>> 0;
+    case 'layers': return (value ? value.split(',') : []).reduce((mask, l) => mask | (1 << LAYER_NAMES.indexOf(l)), 0) >>> 0;
+    default: return value;
+  }
 }

@@ -32,9 +32,25 @@ function readFields(mod, table) {
   }
 }
 
+/** The ln_config fields with their C defaults, ranges and enum names (src/config.c's table). */
+function readConfigFields(mod) {
+  const fields = [];
+  for (let i = 0; i < mod._lnw_config_count(); i++) {
+    const choices = mod._lnw_config_choices(i);
+    fields.push({
+      name: mod.UTF8ToString(mod._lnw_config_name(i)), offset: mod._lnw_config_offset(i), kind: mod._lnw_config_kind(i), count: 1,
+      default: mod._lnw_config_bound(i, 0), min: mod._lnw_config_bound(i, 1), max: mod._lnw_config_bound(i, 2),
+      choices: choices ? mod.UTF8ToString(choices).split(', ') : null,
+    });
+  }
+  return fields;
+}
+
+const heapOf = (mod, kind) => (kind === 0 ? mod.HEAP32 : kind === 1 ? mod.HEAPU32 : mod.HEAPF32);
+
 /** A view of one field of a struct at ptr: number, or array for per-layer fields. */
 function readField(mod, ptr, f) {
-  const heap = f.kind === 0 ? mod.HEAP32 : f.kind === 1 ? mod.HEAPU32 : mod.HEAPF32;
+  const heap = heapOf(mod, f.kind);
   const at = (ptr + f.offset) >> 2;
   if (f.count === 1) return heap[at];
   return Array.from(heap.subarray(at, at + f.count));
@@ -43,7 +59,7 @@ function readField(mod, ptr, f) {
 class Engine {
   constructor(mod) {
     this.mod = mod;
-    this.configFields = readFields(mod, 0);
+    this.configFields = readConfigFields(mod);
     this.metricsFields = readFields(mod, 1);
     this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2) };
     this.train = 0;
@@ -77,6 +93,29 @@ class Engine {
     return this.withScratch(u8.length, (ptr) => {
       this.mod.HEAPU8.set(u8, ptr);
       return fn(ptr, u8.length);
+    });
+  }
+
+  /** Writes ln_config field values (by C name, as toCore gives them) into scratch memory for fn(ptr). */
+  withConfig(core, fn) {
+    return this.withScratch(this.sizes.config, (cfg) => {
+      for (const f of this.configFields) {
+        if (!(f.name in core)) throw new Error(`config has no value for ${f.name}`);
+        heapOf(this.mod, f.kind)[(cfg + f.offset) >> 2] = core[f.name];
+      }
+      return fn(cfg);
+    });
+  }
+
+  /** The core's own verdict on raw ln_config values: null when it accepts them, else its message. */
+  checkCoreConfig(core) {
+    return this.withConfig(core, (cfg) => {
+      try {
+        this.check((err) => this.mod._ln_config_check(cfg, err));
+        return null;
+      } catch (e) {
+        return e.message;
+      }
     });
   }
 
@@ -134,19 +173,10 @@ class Engine {
     if (!this.train || !this.test) throw new Error('no data loaded');
     if (config.from === 'pretrained' && !weights) throw new Error('this experiment starts from pretrained weights, and none were given');
     const decoded = weights ? decodeLenet(weights) : null;
-    const core = toCore(config);
-    const trainer = this.withScratch(this.sizes.config, (cfg) => {
-      this.mod._ln_config_default(cfg);
-      for (const f of this.configFields) {
-        if (!(f.name in core)) throw new Error(`config has no value for ${f.name}`);
-        const heap = f.kind === 0 ? this.mod.HEAP32 : f.kind === 1 ? this.mod.HEAPU32 : this.mod.HEAPF32;
-        heap[(cfg + f.offset) >> 2] = core[f.name];
-      }
-      return this.withScratch(4, (out) => {
-        this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err));
-        return this.mod.HEAP32[out >> 2];
-      });
-    });
+    const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
+      this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err));
+      return this.mod.HEAP32[out >> 2];
+    }));
     const run = new Run(this, trainer, config);
     try {
       if (decoded) run.setParams(decoded.params);
