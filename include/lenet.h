@@ -96,6 +96,7 @@ typedef enum {
     LN_OPT_ADAM,
     LN_OPT_RMSPROP,
     LN_OPT_ADAGRAD,
+    LN_OPT_ADAMW, /* adam with decoupled weight decay on the kernels */
     LN_NUM_OPTS
 } ln_opt;
 
@@ -119,6 +120,7 @@ typedef struct {
     float rho;          /* rmsprop */
     float epsilon;      /* adam, rmsprop, adagrad */
     float adagrad_init; /* adagrad's initial accumulator */
+    float weight_decay; /* adamw: w -= lr * weight_decay * w on kernels each step */
     /* schedule */
     int batch_size;
     int epochs;

@@ -6,6 +6,8 @@
  *             w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)
  *   rmsprop   v = rho v + (1-rho) g^2;  w -= lr g / sqrt(v + eps)
  *   adagrad   m += g^2 (m starts at adagrad_init);  w -= lr g / sqrt(m + eps)
+ *   adamw     w -= lr wd w (kernels only), then the adam step: decay apart from the gradient,
+ *             so Adam's per-weight scaling does not weaken it as it weakens an L2 penalty
  */
 #include <math.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 
 /* Constants of one update, splatted once per call. */
 typedef struct {
-    v4f lr, mu, eps, one_b1, one_b2, alpha, rho, one_rho;
+    v4f lr, mu, eps, one_b1, one_b2, alpha, rho, one_rho, lr_wd;
 } consts;
 
 /* Four parameters at a time: w [4], g [4], m [4], v [4]. */
@@ -48,6 +50,12 @@ static void adam4(float *w, const float *g, float *m, float *v, const consts *k)
     v4f_store(m, mv);
     v4f_store(v, vv);
     v4f_store(w, v4f_sub(v4f_load(w), v4f_div(v4f_mul(k->alpha, mv), v4f_add(v4f_sqrt(vv), k->eps))));
+}
+
+static void adamw4(float *w, const float *g, float *m, float *v, const consts *k) {
+    v4f wv = v4f_load(w);
+    v4f_store(w, v4f_sub(wv, v4f_mul(k->lr_wd, wv)));
+    adam4(w, g, m, v, k);
 }
 
 static void rmsprop4(float *w, const float *g, float *m, float *v, const consts *k) {
@@ -86,15 +94,18 @@ void optimizer_reset(const ln_config *c, float *m, float *v, int n) {
 }
 
 void optimizer_step(const ln_config *c, float *w, const float *g, float *m, float *v, int n,
-                    long t) {
+                    long t, int decay) {
     /* Adam's bias corrections fold into its step size. */
-    float alpha = c->optimizer == LN_OPT_ADAM
+    int adam = c->optimizer == LN_OPT_ADAM || c->optimizer == LN_OPT_ADAMW;
+    float alpha = adam
                       ? (float)(c->lr * sqrt(1.0 - pow(c->beta2, (double)t)) / (1.0 - pow(c->beta1, (double)t)))
                       : 0.0f;
     const consts k = {
         v4f_splat(c->lr), v4f_splat(c->momentum), v4f_splat(c->epsilon), v4f_splat(1.0f - c->beta1),
         v4f_splat(1.0f - c->beta2), v4f_splat(alpha), v4f_splat(c->rho), v4f_splat(1.0f - c->rho),
+        v4f_splat(c->lr * c->weight_decay),
     };
-    static const update4 UPDATES[LN_NUM_OPTS] = {sgd4, momentum4, nesterov4, adam4, rmsprop4, adagrad4};
-    if (c->optimizer >= 0 && c->optimizer < LN_NUM_OPTS) for_each4(UPDATES[c->optimizer], w, g, m, v, n, &k);
+    static const update4 UPDATES[LN_NUM_OPTS] = {sgd4, momentum4, nesterov4, adam4, rmsprop4, adagrad4, adamw4};
+    update4 f = c->optimizer == LN_OPT_ADAMW && !decay ? adam4 : UPDATES[c->optimizer];
+    if (c->optimizer >= 0 && c->optimizer < LN_NUM_OPTS) for_each4(f, w, g, m, v, n, &k);
 }

@@ -259,7 +259,7 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
         const ln_tensor_info *ti = ln_tensor(i);
         if (layer_frozen(t, ti->layer)) continue;
         optimizer_step(c, t->params + ti->offset, t->grads + ti->offset, t->opt_m + ti->offset,
-                       t->opt_v + ti->offset, ti->count, t->opt_t);
+                       t->opt_v + ti->offset, ti->count, t->opt_t, ti->is_weight);
     }
     for (int l = 0; l < LN_NUM_LAYERS; l++) {
         t->m.weight_norm[l] = diag_layer_norm(t->params, l);

@@ -18,9 +18,10 @@ void dropout_mask(float *mask, int n, float p, ln_rng *rng);
 
 /* Optimiser state: m is the velocity, first moment or accumulator; v the second moment.
  * optimizer_reset puts them where a new optimiser starts; optimizer_step applies one update to
- * params[0..n) given the step number t (from 1) (optimizer.c). */
+ * params[0..n) given the step number t (from 1); decay says whether adamw's weight decay applies
+ * to them (kernels, not biases) (optimizer.c). */
 void optimizer_reset(const ln_config *c, float *m, float *v, int n);
 void optimizer_step(const ln_config *c, float *w, const float *g, float *m, float *v, int n,
-                    long t);
+                    long t, int decay);
 
 #endif

@@ -218,26 +218,30 @@ static void test_dropout_mask(void) {
     free(mask);
 }
 
-/* Two updates of one weight from w = 1 with g = 0.5, lr = 0.1, worked out by hand. */
+/* Two updates of one weight from w = 1 with g = 0.5, lr = 0.1, worked out by hand; adamw with
+ * weight decay 0.1 first shrinks the kernel weight by lr * 0.1 * w, and leaves a bias alone. */
 static void test_optimisers(void) {
-    struct { int opt; double after1, after2; } cases[] = {
-        {LN_OPT_SGD, 0.95, 0.90},
-        {LN_OPT_MOMENTUM, 0.95, 0.855},              /* m = -0.05, then -0.095 */
-        {LN_OPT_NESTEROV, 0.905, 0.7695},            /* w += 0.9 m - 0.05: 0.9*-0.05-0.05, 0.9*-0.095-0.05 */
-        {LN_OPT_ADAM, 0.900000632, 0.800000632},     /* first steps move by lr g/|g|, less epsilon's share */
-        {LN_OPT_RMSPROP, 0.6837729, 0.4543574},      /* v = 0.025 then 0.0475 */
-        {LN_OPT_ADAGRAD, 0.9154846, 0.8509349},      /* acc = 0.35 then 0.6 */
+    struct { int opt, decay; double after1, after2; } cases[] = {
+        {LN_OPT_SGD, 1, 0.95, 0.90},
+        {LN_OPT_MOMENTUM, 1, 0.95, 0.855},              /* m = -0.05, then -0.095 */
+        {LN_OPT_NESTEROV, 1, 0.905, 0.7695},            /* w += 0.9 m - 0.05: 0.9*-0.05-0.05, 0.9*-0.095-0.05 */
+        {LN_OPT_ADAM, 1, 0.900000632, 0.800000632},     /* first steps move by lr g/|g|, less epsilon's share */
+        {LN_OPT_RMSPROP, 1, 0.6837729, 0.4543574},      /* v = 0.025 then 0.0475 */
+        {LN_OPT_ADAGRAD, 1, 0.9154846, 0.8509349},      /* acc = 0.35 then 0.6 */
+        {LN_OPT_ADAMW, 1, 0.890000632, 0.781101073},    /* 0.99, then adam; 0.890000632 * 0.99, then adam */
+        {LN_OPT_ADAMW, 0, 0.900000632, 0.800000632},    /* a bias: plain adam */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ln_config c;
         ln_config_default(&c);
         c.optimizer = cases[k].opt;
         c.lr = 0.1f;
+        c.weight_decay = 0.1f;
         float w = 1.0f, g = 0.5f, m, v;
         optimizer_reset(&c, &m, &v, 1);
-        optimizer_step(&c, &w, &g, &m, &v, 1, 1);
+        optimizer_step(&c, &w, &g, &m, &v, 1, 1, cases[k].decay);
         CHECK_CLOSE(w, cases[k].after1, 2e-6, "first update");
-        optimizer_step(&c, &w, &g, &m, &v, 1, 2);
+        optimizer_step(&c, &w, &g, &m, &v, 1, 2, cases[k].decay);
         CHECK_CLOSE(w, cases[k].after2, 2e-6, "second update");
     }
 }

@@ -92,7 +92,7 @@ export const SCHEMA = deepFreeze([
   // Optimiser
   {
     key: 'opt', type: 'choice', core: 'optimizer', default: 'adam',
-    choices: ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop', 'adagrad'],
+    choices: ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop', 'adagrad', 'adamw'],
     label: 'Optimiser', group: 'Optimiser',
     help: 'Update rule, as in Keras; g is the gradient of the loss plus penalty, η = lr, t the step ' +
       'number from 1. sgd: w −= η·g. momentum: v = μ·v − η·g, w += v. ' +
@@ -101,6 +101,8 @@ export const SCHEMA = deepFreeze([
       'w −= η·√(1 − β2ᵗ)/(1 − β1ᵗ) · m/(√v + ε) (the bias correction m̂ = m/(1 − β1ᵗ), ' +
       'v̂ = v/(1 − β2ᵗ) folded into the step). rmsprop: v = ρ·v + (1 − ρ)·g², w −= η·g/√(v + ε). ' +
       'adagrad: a += g² with a starting at acc0, w −= η·g/√(a + ε). ' +
+      'adamw: w −= η·wd·w on the kernels, then the adam step with the gradient of the loss (and of ' +
+      'any penalty): weight decay kept apart from the gradient (Loshchilov & Hutter; Keras AdamW). ' +
       'm, v and a start at 0 unless stated.',
   },
   {
@@ -138,6 +140,13 @@ export const SCHEMA = deepFreeze([
     label: 'Adagrad initial accumulator', group: 'Optimiser',
     help: 'Adagrad\'s starting accumulator a₀ (Keras initial_accumulator_value): a = a₀ + Σg² ' +
       'over the steps so far.',
+  },
+  {
+    key: 'wd', type: 'number', core: 'weight_decay', default: 0.004, min: 0, max: 1,
+    label: 'AdamW weight decay', group: 'Optimiser',
+    help: 'wd, adamw\'s decoupled weight decay: each step w −= η·wd·w on every kernel (biases are not ' +
+      'decayed, as with the regularisers), apart from the gradient. Unlike an L2 penalty, Adam\'s ' +
+      'division by √v does not weaken it for weights with large gradients. Used by adamw only.',
   },
   // Training
   {
