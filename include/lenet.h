@@ -131,6 +131,10 @@ typedef struct {
     uint32_t digit_mask; /* bit d set: digit d is used (train, validation and test) */
     int standardize;     /* z-score with the training subset's pixel mean and stddev */
     int augment_shift;   /* random shifts of up to this many pixels */
+    /* fraction of the training samples (exactly round(label_noise * train count), chosen with
+     * the label-noise stream) whose label is replaced by one drawn uniformly from the classes in
+     * digit_mask; validation and test labels are never touched */
+    float label_noise;
     /* early stopping on the validation loss (needs val_size > 0) */
     int early_stopping;
     int patience;
@@ -255,6 +259,11 @@ ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *p
  * entries each. */
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t);
 const int32_t *ln_trainer_test_indices(const ln_trainer *t);
+
+/* The label each sample of the training file is trained with, in file order (count entries):
+ * the file's own label, except where label noise replaced it. Validation samples, though drawn
+ * from the same file, are always evaluated against the file's labels. */
+const uint8_t *ln_trainer_train_labels(const ln_trainer *t);
 
 #ifdef __cplusplus
 }

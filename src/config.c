@@ -42,6 +42,7 @@ const ln_config_field LN_CONFIG_FIELDS[] = {
     UINT(digit_mask, 0x3ff, 1, 0x3ff), /* at least one of the digits 0-9, nothing else */
     BOOL(standardize, 0),
     INT(augment_shift, 0, 0, 4),
+    FLOAT(label_noise, 0, 0, 1),
     BOOL(early_stopping, 0),
     INT(patience, 3, 1, 100),
     FLOAT(min_delta, 0, 0, 10),

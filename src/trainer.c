@@ -24,6 +24,7 @@ struct ln_trainer {
     float *params, *grads, *opt_m, *opt_v, *prev_params, *best_params;
     float *mask1, *mask2; /* [max_batch][120], [max_batch][84] */
     uint8_t *labels;      /* [max_batch] */
+    uint8_t *train_label; /* [train file count]: the labels trained with, after label noise */
     int32_t *train_idx;   /* the training subset in its fixed order (evaluation) */
     int32_t *epoch_idx;   /* the same samples, reshuffled each epoch */
     int32_t *val_idx, *test_idx;
@@ -105,6 +106,26 @@ static void compute_pixel_table(ln_trainer *t) {
     for (int p = 0; p < 256; p++) t->pixel[p] = (float)((p / 255.0 - mean) * inv_std);
 }
 
+/* Label noise: exactly k = round(label_noise * train_count) training samples, chosen by selection
+ * sampling over the training subset, get a label drawn uniformly from the classes in digit_mask
+ * (so about 1/classes of them keep their label by chance). Its own stream: no other draw moves. */
+static void add_label_noise(ln_trainer *t) {
+    for (int i = 0; i < ln_dataset_count(t->train); i++) t->train_label[i] = (uint8_t)ln_dataset_label(t->train, i);
+    if (t->cfg.label_noise <= 0.0f) return;
+    uint8_t classes[LN_CLASSES];
+    int nclasses = 0;
+    for (int k = 0; k < LN_CLASSES; k++)
+        if (t->cfg.digit_mask & (1u << k)) classes[nclasses++] = (uint8_t)k;
+    ln_rng rng;
+    rng_seed(&rng, t->cfg.seed, LN_STREAM_NOISE);
+    int n = t->train_count, want = (int)lround((double)t->cfg.label_noise * n);
+    for (int i = 0, chosen = 0; i < n && chosen < want; i++) {
+        if (rng_uniform_d(&rng) * (n - i) >= want - chosen) continue;
+        chosen++;
+        t->train_label[t->train_idx[i]] = classes[rng_below(&rng, (uint32_t)nclasses)];
+    }
+}
+
 ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dataset *train,
                             const ln_dataset *test, ln_error *err) {
     if (!out || !cfg || !train || !test) return ln_fail(err, LN_E_ARG, "trainer needs a config and both datasets");
@@ -129,7 +150,8 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->test_pred = calloc(ntest, 1);
     t->eval_pred = calloc(ntest, 1);
     t->best_test_pred = calloc(ntest, 1);
-    if (!t->params || !t->mask1 || !t->mask2 || !t->labels || !t->train_idx || !t->epoch_idx ||
+    t->train_label = malloc(ntrain);
+    if (!t->train_label || !t->params || !t->mask1 || !t->mask2 || !t->labels || !t->train_idx || !t->epoch_idx ||
         !t->val_idx || !t->test_idx || !t->test_pred || !t->eval_pred || !t->best_test_pred) {
         ln_trainer_free(t);
         return ln_fail(err, LN_E_NOMEM, "no memory for the trainer's buffers");
@@ -145,6 +167,7 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->prev_params = t->opt_v + LN_NUM_PARAMS;
     t->best_params = t->prev_params + LN_NUM_PARAMS;
     compute_pixel_table(t);
+    add_label_noise(t);
 
     rng_seed(&t->rng_init, cfg->seed, LN_STREAM_INIT);
     rng_seed(&t->rng_shuffle, cfg->seed, LN_STREAM_SHUFFLE);
@@ -180,18 +203,21 @@ void ln_trainer_free(ln_trainer *t) {
     free(t->test_pred);
     free(t->eval_pred);
     free(t->best_test_pred);
+    free(t->train_label);
     free(t);
 }
 
 const ln_config *ln_trainer_config(const ln_trainer *t) { return &t->cfg; }
 
-/* Copies n samples into the model's input, shifted at random when augmenting. */
-static void load_batch(ln_trainer *t, const ln_dataset *d, const int32_t *idx, int n, int augment) {
+/* Copies n samples into the model's input, shifted at random when augmenting; labels by dataset
+ * index (the training labels after noise), or NULL for the file's own. */
+static void load_batch(ln_trainer *t, const ln_dataset *d, const int32_t *idx, int n, int augment,
+                       const uint8_t *labels) {
     float *x = t->model.x;
     int s = augment ? t->cfg.augment_shift : 0;
     for (int b = 0; b < n; b++, x += LN_IMAGE_PIXELS) {
         const uint8_t *img = ln_dataset_image(d, idx[b]);
-        t->labels[b] = (uint8_t)ln_dataset_label(d, idx[b]);
+        t->labels[b] = labels ? labels[idx[b]] : (uint8_t)ln_dataset_label(d, idx[b]);
         if (s == 0) {
             for (int p = 0; p < LN_IMAGE_PIXELS; p++) x[p] = t->pixel[img[p]];
             continue;
@@ -228,7 +254,7 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
     const ln_config *c = &t->cfg;
     if (t->cursor == 0) shuffle(t->epoch_idx, t->train_count, &t->rng_shuffle);
     int start = t->cursor * c->batch_size, n = min_int(c->batch_size, t->train_count - start);
-    load_batch(t, t->train, t->epoch_idx + start, n, 1);
+    load_batch(t, t->train, t->epoch_idx + start, n, 1, t->train_label);
     uint32_t hash = 2166136261u;
     for (int b = 0; b < n; b++) hash = (hash ^ (uint32_t)t->epoch_idx[start + b]) * 16777619u;
     t->m.batch_hash = hash;
@@ -288,7 +314,7 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     }
     int n = min_int(EVAL_CHUNK, count - t->cursor);
     if (n > 0) {
-        load_batch(t, d, idx + t->cursor, n, 0);
+        load_batch(t, d, idx + t->cursor, n, 0, t->phase == PH_EVAL_TRAIN ? t->train_label : NULL);
         model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
         for (int b = 0; b < n; b++) {
             int pred = argmax10(t->model.probs + b * LN_CLASSES);
@@ -442,3 +468,4 @@ ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *p
 
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t) { return t->test_pred; }
 const int32_t *ln_trainer_test_indices(const ln_trainer *t) { return t->test_idx; }
+const uint8_t *ln_trainer_train_labels(const ln_trainer *t) { return t->train_label; }

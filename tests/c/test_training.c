@@ -271,6 +271,75 @@ static void test_predictions_published_whole(void) {
     ln_trainer_free(t);
 }
 
+/* The params' FNV-1a hash, to compare whole models bit for bit. */
+static uint32_t params_hash(const ln_trainer *t) {
+    const uint8_t *b = (const uint8_t *)ln_trainer_params(t);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof(float) * LN_NUM_PARAMS; i++) h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static void test_label_noise(void) {
+    /* noise 0 gives the numbers from before label noise existed (recorded with that build) */
+    ln_config c = small_config();
+    c.dropout1 = 0.3f, c.augment_shift = 1;
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    ln_error err = {0};
+    CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
+    ln_metrics m;
+    ln_trainer_metrics(t, &m);
+    CHECK(m.train_loss == 0x1.9773c8p+0f && m.val_loss == 0x1.819936p+0f && m.test_loss == 0x1.a206f4p+0f && params_hash(t) == 0x933f29a2u,
+          "noise 0 changed the numbers: %a %a %a 0x%08x", m.train_loss, m.val_loss, m.test_loss, params_hash(t));
+    ln_trainer_free(t);
+
+    /* the fraction replaced is exact, only training samples change, within the classes in use */
+    c = small_config();
+    c.train_size = 2000, c.label_noise = 0.3f, c.digit_mask = 0x3f; /* six classes */
+    ln_trainer *clean = NULL, *noisy = NULL;
+    ln_config c0 = c;
+    c0.label_noise = 0.0f;
+    clean = make(&c0), noisy = make(&c);
+    if (!clean || !noisy) return;
+    const uint8_t *lab = ln_trainer_train_labels(noisy);
+    int changed = 0, outside = 0, bad_class = 0;
+    for (int i = 0; i < ln_dataset_count(train_set); i++) {
+        if (lab[i] == ln_dataset_label(train_set, i)) continue;
+        changed++;
+        bad_class += lab[i] > 5;
+        outside += (c.digit_mask >> ln_dataset_label(train_set, i) & 1) == 0;
+    }
+    /* 600 replaced, each keeps its label with probability 1/6: 500 +- 9 change */
+    CHECK(changed > 460 && changed < 540, "%d of 2000 labels changed, expected about 500", changed);
+    CHECK(bad_class == 0 && outside == 0, "%d labels outside the classes in use, %d samples outside the subset", bad_class, outside);
+    int clean_same = 1;
+    for (int i = 0; i < ln_dataset_count(train_set); i++) clean_same &= ln_trainer_train_labels(clean)[i] == ln_dataset_label(train_set, i);
+    CHECK(clean_same, "noise 0 changed a label");
+    ln_trainer_free(clean), ln_trainer_free(noisy);
+
+    /* with every layer frozen the weights never move: validation and test numbers must be the
+     * same with and without noise, the training ones not; the batches are the same */
+    c.freeze_mask = 0x1f, c.label_noise = 1.0f, c.epochs = 1;
+    c0 = c;
+    c0.label_noise = 0.0f;
+    clean = make(&c0), noisy = make(&c);
+    if (!clean || !noisy) return;
+    ln_event ev = LN_EV_STEP, ev0;
+    ln_metrics ma, mb;
+    int same_batches = 1;
+    while (ev != LN_EV_DONE) {
+        CHECK(ln_trainer_advance(clean, &ev0, &err) == LN_OK && ln_trainer_advance(noisy, &ev, &err) == LN_OK, "%s", err.msg);
+        ln_trainer_metrics(clean, &ma), ln_trainer_metrics(noisy, &mb);
+        same_batches &= ma.batch_hash == mb.batch_hash && ev == ev0;
+    }
+    CHECK(same_batches, "label noise moved the shuffling");
+    CHECK(ma.val_loss == mb.val_loss && ma.val_acc == mb.val_acc && ma.test_loss == mb.test_loss && ma.test_acc == mb.test_acc,
+          "validation or test changed: %g/%g %g/%g", ma.val_acc, mb.val_acc, ma.test_acc, mb.test_acc);
+    CHECK(ma.train_acc > 0.0f && fabsf(ma.train_acc - mb.train_acc) > 0.0f, "training accuracy %g with noise, %g without", mb.train_acc, ma.train_acc);
+    CHECK(params_hash(clean) == params_hash(noisy), "frozen weights differ");
+    ln_trainer_free(clean), ln_trainer_free(noisy);
+}
+
 static void test_bad_configs(void) {
     ln_config c = small_config();
     ln_trainer *t = (ln_trainer *)1;
@@ -299,6 +368,7 @@ int main(void) {
     RUN(test_freezing);
     RUN(test_params_predict_histogram);
     RUN(test_predictions_published_whole);
+    RUN(test_label_noise);
     RUN(test_bad_configs);
     ln_dataset_free(train_set), ln_dataset_free(test_set);
     return check_summary("training");
