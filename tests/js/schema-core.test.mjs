@@ -27,7 +27,7 @@ test('every schema key with a core field maps to a distinct ln_config field, and
   const mapped = SCHEMA.filter((e) => e.core).map((e) => e.core);
   assert.equal(new Set(mapped).size, mapped.length, 'two keys set one field');
   assert.deepEqual([...mapped].sort(), [...fields.keys()].sort());
-  assert.deepEqual(SCHEMA.filter((e) => !e.core).map((e) => e.key), ['from', 'head'], 'only the engine-side keys lack a field');
+  assert.deepEqual(SCHEMA.filter((e) => !e.core).map((e) => e.key), ['data', 'from', 'head'], 'only the engine-side keys lack a field');
 });
 
 test('the defaults agree', () => {

@@ -184,9 +184,17 @@ export const SCHEMA = deepFreeze([
   },
   // Data
   {
+    key: 'data', type: 'choice', default: 'mnist', choices: ['mnist', 'fashion'],
+    label: 'Dataset', group: 'Data',
+    help: 'mnist: handwritten digits 0-9 (LeCun et al.); fashion: Fashion-MNIST, Zalando\'s photos of ' +
+      'ten kinds of clothing (0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, ' +
+      '6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot). Both: 28 × 28 grey images, 60,000 for training ' +
+      'and 10,000 for test, in the same IDX format.',
+  },
+  {
     key: 'n', type: 'int', core: 'train_size', default: 10000, min: 100, max: MNIST_TRAIN_IMAGES,
     label: 'Training samples', group: 'Data',
-    help: 'Training samples taken from MNIST\'s 60,000-image training file.',
+    help: 'Training samples taken from the dataset\'s 60,000-image training file.',
   },
   {
     key: 'val', type: 'int', core: 'val_size', default: 2000, min: 0, max: 30000,
@@ -197,13 +205,14 @@ export const SCHEMA = deepFreeze([
   {
     key: 'test', type: 'int', core: 'test_size', default: 10000, min: 100, max: 10000,
     label: 'Test samples', group: 'Data',
-    help: 'Test samples evaluated each epoch, from MNIST\'s 10,000-image test file.',
+    help: 'Test samples evaluated each epoch, from the dataset\'s 10,000-image test file.',
   },
   {
     key: 'digits', type: 'digits', core: 'digit_mask', default: '0123456789',
-    label: 'Digits', group: 'Data',
-    help: 'Which digits take part in training, validation and test, e.g. 17 for a 1-versus-7 ' +
-      'problem. Written sorted, without repeats; at least one.',
+    label: 'Digits / classes', group: 'Data',
+    help: 'Which classes (the digits 0-9 of MNIST, the clothing classes 0-9 of Fashion-MNIST) take ' +
+      'part in training, validation and test, e.g. 17 for a 1-versus-7 problem. Written sorted, ' +
+      'without repeats; at least one.',
   },
   {
     key: 'std', type: 'bool', core: 'standardize', default: false,
@@ -217,11 +226,21 @@ export const SCHEMA = deepFreeze([
     help: 'Each training image is shifted by a random (dx, dy), each an integer in −aug … aug, ' +
       'with zeros filling in. Validation and test images are not shifted. 0 = off.',
   },
+  {
+    key: 'noise', type: 'number', core: 'label_noise', default: 0, min: 0, max: 1,
+    label: 'Label noise', group: 'Data',
+    help: 'Fraction of the training labels replaced by random ones: round(noise·n) training samples, ' +
+      'chosen with their own random stream, get a label drawn uniformly from the classes in use ' +
+      '(so 1/classes of them keep their label by chance). Validation and test labels are never ' +
+      'changed. noise = 1 is Zhang et al. 2017\'s random-label experiment.',
+  },
   // Fine-tuning
   {
-    key: 'from', type: 'choice', default: 'scratch', choices: ['scratch', 'pretrained'],
+    key: 'from', type: 'choice', default: 'scratch', choices: ['scratch', 'pretrained', 'mnist', 'fashion'],
     label: 'Start from', group: 'Fine-tuning',
-    help: 'scratch: weights drawn by the initialiser; pretrained: the shipped LeNet-5 checkpoint.',
+    help: 'scratch: weights drawn by the initialiser; otherwise a shipped LeNet-5 checkpoint ' +
+      '(make pretrain): pretrained = trained on MNIST\'s digits 0-4 only; mnist = on all of MNIST; ' +
+      'fashion = on all of Fashion-MNIST. Any checkpoint can start a run on either dataset.',
   },
   {
     key: 'head', type: 'bool', default: false,
@@ -239,8 +258,8 @@ export const SCHEMA = deepFreeze([
   {
     key: 'seed', type: 'int', core: 'seed', default: 1, min: 0, max: 4294967295,
     label: 'Seed', group: 'Reproducibility',
-    help: 'Seeds the independent random streams of initialisation, shuffling, dropout and ' +
-      'augmentation: the same config and seed give bit-identical results anywhere.',
+    help: 'Seeds the independent random streams of initialisation, shuffling, dropout, ' +
+      'augmentation and label noise: the same config and seed give bit-identical results anywhere.',
   },
 ]);
 
@@ -579,7 +598,7 @@ export function describe(config, base) {
 /**
  * The ln_config field values (lenet.h) of a config, by C name: enums as their index (the C enums
  * list them in the schema's order), bools as 0 or 1, digits and layers as bit masks. Keys without
- * a core field ('from', 'head') are acted on by the engine itself.
+ * a core field ('data', 'from', 'head') are acted on by the engine itself.
  * @param {object} config
  * @returns {object}
  */

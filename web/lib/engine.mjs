@@ -62,8 +62,7 @@ class Engine {
     this.configFields = readConfigFields(mod);
     this.metricsFields = readFields(mod, 1);
     this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2) };
-    this.train = 0;
-    this.test = 0;
+    this.datasets = new Map(); // name -> { train, test } dataset pointers, each loaded once
   }
 
   /** Allocates n bytes, runs fn(ptr), frees them whatever happens. */
@@ -133,48 +132,71 @@ class Engine {
   }
 
   /**
-   * Loads MNIST from raw (gunzipped) IDX bytes. On error the previous data stays.
+   * Loads a dataset ('mnist', 'fashion') from raw (gunzipped) IDX bytes, through the core's
+   * validated IDX parser. On error the dataset held before under that name stays.
+   * setData(bytes) alone loads 'mnist'.
+   * @param {string} name
    * @param {{trainImages: Uint8Array, trainLabels: Uint8Array, testImages: Uint8Array, testLabels: Uint8Array}} data
    */
-  setData({ trainImages, trainLabels, testImages, testLabels }) {
-    const train = this.parseDataset(trainImages, trainLabels, 'training');
+  setData(name, data) {
+    if (typeof name !== 'string') [name, data] = ['mnist', name];
+    const { trainImages, trainLabels, testImages, testLabels } = data;
+    const title = name === 'mnist' ? '' : `${name} `;
+    const train = this.parseDataset(trainImages, trainLabels, `${title}training`);
     let test;
     try {
-      test = this.parseDataset(testImages, testLabels, 'test');
+      test = this.parseDataset(testImages, testLabels, `${title}test`);
     } catch (e) {
       this.mod._ln_dataset_free(train);
       throw e;
     }
-    if (this.train) this.mod._ln_dataset_free(this.train);
-    if (this.test) this.mod._ln_dataset_free(this.test);
-    this.train = train;
-    this.test = test;
+    const old = this.datasets.get(name);
+    if (old) {
+      this.mod._ln_dataset_free(old.train);
+      this.mod._ln_dataset_free(old.test);
+    }
+    this.datasets.set(name, { train, test });
   }
 
-  get trainCount() { return this.mod._ln_dataset_count(this.train); }
-  get testCount() { return this.mod._ln_dataset_count(this.test); }
+  /** Whether dataset `name` is loaded. */
+  hasData(name = 'mnist') { return this.datasets.has(name); }
 
-  /** The 784 pixels of test image i (a copy). */
-  testImage(i) {
-    const p = this.mod._ln_dataset_image(this.test, i);
+  dataset(name = 'mnist') {
+    const d = this.datasets.get(name);
+    if (!d) throw new Error(`the ${name} dataset is not loaded`);
+    return d;
+  }
+
+  trainCountOf(name = 'mnist') { return this.mod._ln_dataset_count(this.dataset(name).train); }
+  testCountOf(name = 'mnist') { return this.mod._ln_dataset_count(this.dataset(name).test); }
+  get trainCount() { return this.trainCountOf('mnist'); }
+  get testCount() { return this.testCountOf('mnist'); }
+
+  /** The 784 pixels of test image i of a dataset (a copy). */
+  testImage(i, name = 'mnist') {
+    const p = this.mod._ln_dataset_image(this.dataset(name).test, i);
     if (!p) throw new RangeError(`no test image ${i}`);
     return this.mod.HEAPU8.slice(p, p + 784);
   }
 
-  testLabel(i) { return this.mod._ln_dataset_label(this.test, i); }
+  testLabel(i, name = 'mnist') { return this.mod._ln_dataset_label(this.dataset(name).test, i); }
 
   /**
-   * Starts a run. `weights` (safetensors bytes) replace the initial weights, as when fine-tuning;
-   * config.head then draws a fresh fc3.
+   * Starts a run on the dataset config.data names (default mnist). `weights` (safetensors bytes)
+   * replace the initial weights, as when fine-tuning; config.head then draws a fresh fc3.
    * @param {object} config a config from config.mjs
    * @param {{weights?: Uint8Array}} [options]
    */
   createRun(config, { weights } = {}) {
-    if (!this.train || !this.test) throw new Error('no data loaded');
-    if (config.from === 'pretrained' && !weights) throw new Error('this experiment starts from pretrained weights, and none were given');
+    const data = config.data ?? 'mnist';
+    if (!this.datasets.has(data)) throw new Error(this.datasets.size ? `the ${data} dataset is not loaded` : 'no data loaded');
+    const { train, test } = this.datasets.get(data);
+    if (config.from && config.from !== 'scratch' && !weights) {
+      throw new Error(`this experiment starts from the ${config.from} checkpoint, and no weights were given`);
+    }
     const decoded = weights ? decodeLenet(weights) : null;
     const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
-      this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err));
+      this.check((err) => this.mod._ln_trainer_create(out, cfg, train, test, err));
       return this.mod.HEAP32[out >> 2];
     }));
     const run = new Run(this, trainer, config);
@@ -195,6 +217,7 @@ class Run {
     this.mod = engine.mod;
     this.trainer = trainer;
     this.config = config;
+    this.data = config.data ?? 'mnist';
     this.metricsPtr = this.mod._malloc(engine.sizes.metrics);
     this.eventPtr = this.mod._malloc(4);
     this.errorPtr = this.mod._malloc(engine.sizes.error);
@@ -294,6 +317,10 @@ class Run {
     const idx = this.mod._ln_trainer_test_indices(this.trainer) >> 2;
     return { predictions: this.mod.HEAPU8.slice(pred, pred + n), indices: this.mod.HEAP32.slice(idx, idx + n) };
   }
+
+  /** The 784 pixels and the label of image i of the run's test set. */
+  testImage(i) { return this.engine.testImage(i, this.data); }
+  testLabel(i) { return this.engine.testLabel(i, this.data); }
 
   /** A copy of the 44,426 parameters in PyTorch order. */
   params() {
