@@ -192,7 +192,7 @@ class Engine {
     if (!this.datasets.has(data)) throw new Error(this.datasets.size ? `the ${data} dataset is not loaded` : 'no data loaded');
     const { train, test } = this.datasets.get(data);
     if (config.from && config.from !== 'scratch' && !weights) {
-      throw new Error(`this experiment starts from the ${config.from} checkpoint, and no weights were given`);
+      throw new Error(`this experiment starts from pretrained weights (the ${config.from} checkpoint), and none were given`);
     }
     const decoded = weights ? decodeLenet(weights) : null;
     const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
