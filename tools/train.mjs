@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * train.mjs - LeNet Lab's headless trainer: the same experiment as the page, from a link or a
- * hash, on real MNIST under Node. Exit codes: 0 done, 2 bad arguments or input, 3 diverged.
+ * hash, on real MNIST under Node. Exit codes: 0 done, 1 an output not written, 2 bad arguments or
+ * input (checked before training), 3 diverged.
  */
 import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
 import { LAYERS } from '../web/lib/engine.mjs';
@@ -27,7 +28,8 @@ Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
 Experiment keys (any of them as --KEY VALUE):
 ${SCHEMA.map((e) => `  ${e.key.padEnd(7)} ${e.label}${e.choices ? ` (${e.choices.join('|')})` : e.min !== undefined ? ` [${e.min}, ${e.max}]` : ''}, default ${e.default === '' ? "''" : e.default}`).join('\n')}
 
-Exit status: 0 done, 2 bad arguments or input, 3 training diverged.`;
+Exit status: 0 done, 1 an output could not be written, 2 bad arguments or input (nothing trained
+or written), 3 training diverged.`;
 
 /** The experiment from the arguments; any warning is an error here, as scripts need exact runs. */
 function experiment(values) {
