@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCHEMA } from '../web/lib/config.mjs';
 import { decodeLenet, LENET_MAX_FILE_BYTES } from '../web/lib/safetensors.mjs';
@@ -14,7 +14,7 @@ import { decodeLenet, LENET_MAX_FILE_BYTES } from '../web/lib/safetensors.mjs';
 /** A problem with the arguments or the files they name: exit status 2. */
 export class UsageError extends Error {}
 
-export const OPTIONS = {
+const OPTIONS = {
   config: { type: 'string', short: 'c' },
   epochs: { type: 'string' },
   json: { type: 'string' },
@@ -27,8 +27,8 @@ export const OPTIONS = {
 // Every schema key is a flag too (--lr 0.01, --act tanh), applied after --config.
 for (const e of SCHEMA) if (!(e.key in OPTIONS)) OPTIONS[e.key] = { type: 'string' };
 
-/** The flags that write a file, in the order their files are written. */
-export const OUTPUT_FLAGS = ['json', 'csv', 'save'];
+// The flags that write a file, in the order their files are written.
+const OUTPUT_FLAGS = ['json', 'csv', 'save'];
 const PATH_FLAGS = [...OUTPUT_FLAGS, 'load'];
 // Flags that set the same thing under two names count as one flag when repeated.
 const SETTING = { epochs: 'ep' };
@@ -138,7 +138,9 @@ async function checkOutput(flag, path) {
     refuse(`cannot create a file in ${dir} (${e.code ?? e.message})`);
   }
   await rm(probe, { force: true });
-  return { flag, path: absolute, id: info ? `${info.dev}:${info.ino}` : absolute };
+  // What makes two names one file: its inode if it exists, else its name in the real directory.
+  const id = info ? `${info.dev}:${info.ino}` : join(await realpath(dir), basename(absolute));
+  return { flag, path: absolute, id };
 }
 
 /**

@@ -2,7 +2,7 @@
 // training starts (so quickly), and leaves no file behind.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,7 +12,7 @@ const CLI = new URL('../../tools/train.mjs', import.meta.url).pathname;
 let dir;
 const at = (name) => join(dir, name);
 // The files the rows need; anything else found in dir after a row was left behind by it.
-const FIXTURES = ['big.safetensors', 'fifo', 'file', 'good.safetensors', 'hardlink.json', 'readonly', 'sub', 'taken.json'];
+const FIXTURES = ['big.safetensors', 'fifo', 'file', 'good.safetensors', 'hardlink.json', 'readonly', 'sub', 'sublink', 'taken.json'];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lenet-hostile-'));
@@ -21,6 +21,7 @@ before(async () => {
   await writeFile(at('file'), 'a file, not a directory');
   await writeFile(at('taken.json'), 'kept');
   await link(at('taken.json'), at('hardlink.json'));
+  await symlink('sub', at('sublink'));
   await writeFile(at('good.safetensors'), encodeLenet(new Float32Array(LENET_NUM_PARAMS)));
   await writeFile(at('big.safetensors'), '');
   await truncate(at('big.safetensors'), LENET_MAX_FILE_BYTES + 1);
@@ -79,6 +80,7 @@ const ROWS = [
   ['an unwritable --save beside good outputs', ['--json', 'ok.json', '--csv', 'ok.csv', '--save', '/proc/w.safetensors'], /--save/],
   ['same file for --json and --csv', ['--json', 'same', '--csv', 'same'], /--json and --csv name the same file/],
   ['same file spelt two ways', ['--json', 'same', '--save', './sub/../same'], /--json and --save name the same file/],
+  ['a new file through a linked directory', ['--csv', 'sub/new.csv', '--save', 'sublink/new.csv'], /--csv and --save name the same file/],
   ['same file through a hard link', ['--json', 'taken.json', '--csv', 'hardlink.json'], /--json and --csv name the same file/],
   // Modes do not stop root: the row only means something for other users.
   ...(isRoot ? [] : [['--json in a read-only directory', ['--json', 'readonly/x.json'], /cannot create a file/]]),
