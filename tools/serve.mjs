@@ -52,9 +52,10 @@ async function handle(root, req, res) {
   if (info?.isDirectory()) {
     file = join(file, 'index.html');
     info = await stat(file).catch(() => null);
+  } else if (pathname.endsWith('/')) {
+    // A trailing slash names a directory: '/index.html/' must not reach the file.
+    return plain(res, 404, 'Not found');
   }
-  // A trailing slash names a directory: '/index.html/' must not reach the file.
-  else if (pathname.endsWith('/')) return plain(res, 404, 'Not found');
   if (!info?.isFile()) return plain(res, 404, 'Not found');
   // no-cache plus Last-Modified: a reload revalidates and gets a 304 instead of the 12 MB of data.
   const modified = new Date(Math.floor(info.mtimeMs / 1000) * 1000);

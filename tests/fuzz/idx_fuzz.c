@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(images, data, images_len);
     memcpy(labels, data + images_len, size - images_len);
 
-    ln_dataset *d = (ln_dataset *)&check; /* must be overwritten either way */
+    static char sentinel;
+    ln_dataset *d = (ln_dataset *)&sentinel; /* must be overwritten either way */
     ln_error err = {0};
     ln_status s = ln_dataset_from_idx(&d, images, images_len, labels, size - images_len, &err);
     if (s == LN_OK) {
