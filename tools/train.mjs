@@ -1,28 +1,15 @@
 #!/usr/bin/env node
 /**
  * train.mjs - LeNet Lab's headless trainer: the same experiment as the page, from a link or a
- * hash, on real MNIST under Node. Exit codes: 0 done, 2 bad arguments or input, 3 diverged.
+ * hash, on real MNIST under Node. Exit codes: 0 done, 1 an output not written, 2 bad arguments or
+ * input (checked before training), 3 diverged.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
 import { LAYERS } from '../web/lib/engine.mjs';
+import { parseCli, prepareOutputs, readWeightsFile, UsageError } from './cli-args.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 
 const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
-
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  epochs: { type: 'string' },
-  json: { type: 'string' },
-  csv: { type: 'string' },
-  save: { type: 'string' },
-  load: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-};
-// Every schema key is a flag too (--lr 0.01, --act tanh), applied after --config.
-for (const e of SCHEMA) if (!(e.key in OPTIONS)) OPTIONS[e.key] = { type: 'string' };
 
 const USAGE = `usage: node tools/train.mjs [--config '<hash or link>'] [--KEY VALUE ...] [options]
 
@@ -41,9 +28,8 @@ Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
 Experiment keys (any of them as --KEY VALUE):
 ${SCHEMA.map((e) => `  ${e.key.padEnd(7)} ${e.label}${e.choices ? ` (${e.choices.join('|')})` : e.min !== undefined ? ` [${e.min}, ${e.max}]` : ''}, default ${e.default === '' ? "''" : e.default}`).join('\n')}
 
-Exit status: 0 done, 2 bad arguments or input, 3 training diverged.`;
-
-class UsageError extends Error {}
+Exit status: 0 done, 1 an output could not be written, 2 bad arguments or input (nothing trained
+or written), 3 training diverged.`;
 
 /** The experiment from the arguments; any warning is an error here, as scripts need exact runs. */
 function experiment(values) {
@@ -55,14 +41,6 @@ function experiment(values) {
   const all = [...warnings, ...more];
   if (all.length) throw new UsageError(`bad experiment:\n  ${all.join('\n  ')}`);
   return config;
-}
-
-async function readWeights(path) {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new UsageError(`cannot read weights ${path}: ${e.code ?? e.message}`);
-  }
 }
 
 /** A one-line progress report: a bar on a terminal, a plain line per epoch otherwise. */
@@ -99,20 +77,17 @@ function csv(history) {
 }
 
 async function main(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const values = parseCli(argv);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const config = experiment(values);
+  // Every argument and path is checked here, before the engine and the data load.
+  const outputs = await prepareOutputs(values);
   let weights;
-  if (values.load) weights = await readWeights(values.load);
-  else if (config.from === 'pretrained') weights = await readWeights(PRETRAINED);
+  if (values.load !== undefined) weights = await readWeightsFile(values.load);
+  else if (config.from === 'pretrained') weights = await readWeightsFile(PRETRAINED);
 
   const engine = await loadEngineWithData('simd');
   let run;
@@ -163,9 +138,11 @@ async function main(argv) {
     },
     throughput: { samples, seconds, samplesPerSecond: samples / seconds },
   };
-  if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  if (values.csv) await writeFile(values.csv, csv(history));
-  if (values.save && m.stopReason !== 'diverged') await writeFile(values.save, run.exportSafetensors());
+  await outputs.write({
+    json: JSON.stringify(report, null, 2) + '\n',
+    csv: csv(history),
+    save: m.stopReason === 'diverged' ? undefined : run.exportSafetensors(),
+  });
   if (m.stopReason === 'diverged') {
     console.error(`diverged: ${m.error}`);
     return 3;
