@@ -4,6 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { SCREENSHOTS, openLab, requireSite, snapshot, waitFor, watchErrors } from './browser.mjs';
 
@@ -297,11 +299,18 @@ test('exports curves and weights; a bad weights file is refused and changes noth
   const csv = await downloadOf(page, '#export-csv');
   assert.equal(csv.name, 'lenet-lab-curves.csv');
   const rows = csv.bytes.toString().trim().split('\r\n');
-  assert.match(rows[0], /^run,label,epoch,step,trainLoss,/);
+  assert.match(rows[0], /^run,label,epoch,step,train_loss,/);
   assert.equal(rows.length, 1 + s.runs[0].epochs.length);
-  const json = JSON.parse((await downloadOf(page, '#export-json')).bytes);
+  const jsonFile = await downloadOf(page, '#export-json');
+  const json = JSON.parse(jsonFile.bytes);
   assert.deepEqual(json.runs[0].epochs, s.runs[0].epochs);
   assert.equal(json.runs[0].steps.length, s.runs[0].step); // short runs keep every step
+  // The CLI writes the same files for the same link, byte for byte.
+  const out = join(tmpdir(), `lenet-export-${process.pid}`);
+  execFileSync(process.execPath, [new URL('../../tools/train.mjs', import.meta.url).pathname, '--config', SMALL,
+    '--csv', `${out}.csv`, '--json', `${out}.json`, '-q']);
+  assert.ok(csv.bytes.equals(await readFile(`${out}.csv`)), 'page and CLI CSV differ');
+  assert.ok(jsonFile.bytes.equals(await readFile(`${out}.json`)), 'page and CLI JSON differ');
 
   const weights = await downloadOf(page, '#weights-save');
   assert.match(weights.name, /\.safetensors$/);
