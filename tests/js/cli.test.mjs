@@ -43,6 +43,7 @@ test('trains from a link and writes JSON, CSV and weights', async () => {
   assert.ok(report.epochs[1].trainLoss < report.epochs[0].trainLoss);
   assert.equal(report.stopReason, 'epochs');
   assert.equal(report.restoredEpoch, null);
+  assert.deepEqual(report.samples, { train: 1000, val: 300, test: 500 });
   assert.ok(report.result.testAcc > 0.5 && report.result.testAcc === report.epochs[1].testAcc);
   assert.ok(!('throughput' in report));
   const lines = (await readFile(csv, 'utf8')).split('\r\n');

@@ -291,7 +291,8 @@ class Run {
   doneEvent(m, message) {
     const restoredEpoch = m.restored_epoch || null;
     return { type: 'done', phase: 'done', stopReason: this.engine.names.stop[m.stop_reason], message, restoredEpoch,
-      epochs: m.epoch, steps: m.step, result: { epoch: restoredEpoch ?? m.epoch, ...this.epochRecord(m) } };
+      epochs: m.epoch, steps: m.step, samples: { train: m.train_count, val: m.val_count, test: m.test_count },
+      result: { epoch: restoredEpoch ?? m.epoch, ...this.epochRecord(m) } };
   }
 
   /** Counts of a layer's kernel weights in `bins` bins over [-range, range]. */

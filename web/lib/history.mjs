@@ -25,6 +25,7 @@ export function newHistory(id, config) {
     message: null, // why it diverged
     restoredEpoch: null, // the epoch whose weights the model holds after restore-best
     result: null, // the done event's final numbers
+    samples: null, // {train, val, test}: the splits' real sizes, from the done event
     epochs: [],
     steps: [],
     stepStride: 1,
@@ -83,6 +84,7 @@ export function record(h, events) {
       h.message = e.message;
       h.restoredEpoch = e.restoredEpoch;
       h.result = e.result;
+      h.samples = e.samples;
     }
   }
   return epochs;
@@ -148,6 +150,7 @@ export function toJson(histories) {
       epochsDone: h.epoch,
       stepsDone: h.step,
       restoredEpoch: h.restoredEpoch,
+      samples: h.samples,
       result: h.result,
       epochs: h.epochs,
       stepStride: h.stepStride,
