@@ -1,7 +1,8 @@
 /**
  * engine.mjs - the one JavaScript wrapper over the WebAssembly training core, used by the page's
- * workers and by Node alike. It knows the C structs only through the layout tables the module
- * exports (src/wasm/layout.c), so no offset is written here.
+ * workers and by Node alike. It knows the C structs and constants only through the tables the
+ * module exports (src/wasm/layout.c), so no offset, code or size is written here. Every error it
+ * throws is a LabError (errors.mjs).
  */
 import { LAYER_NAMES, serialize, toCore } from './config.mjs';
 import { LabError, codeOfStatus } from './errors.mjs';
@@ -137,11 +138,11 @@ class Engine {
   get trainCount() { return this.mod._ln_dataset_count(this.train); }
   get testCount() { return this.mod._ln_dataset_count(this.test); }
 
-  /** The 784 pixels of test image i (a copy). */
+  /** The pixels (784) of test image i (a copy). */
   testImage(i) {
     const p = this.mod._ln_dataset_image(this.test, i);
     if (!p) throw new LabError('bad-argument', `no test image ${i}`);
-    return this.mod.HEAPU8.slice(p, p + 784);
+    return this.mod.HEAPU8.slice(p, p + this.constants.size.pixels);
   }
 
   testLabel(i) { return this.mod._ln_dataset_label(this.test, i); }
@@ -305,12 +306,13 @@ class Run {
 
   /** Class probabilities (n x 10) for n images of 784 pixels in [0, 1]. */
   predict(pixels) {
-    const n = Math.floor(pixels.length / 784);
-    return this.engine.withScratch(4 * n * 794, (p) => {
-      this.mod.HEAPF32.set(pixels.subarray(0, n * 784), p >> 2);
-      const out = p + 4 * n * 784;
+    const { pixels: size, classes } = this.engine.constants.size;
+    const n = Math.floor(pixels.length / size);
+    return this.engine.withScratch(4 * n * (size + classes), (p) => {
+      this.mod.HEAPF32.set(pixels.subarray(0, n * size), p >> 2);
+      const out = p + 4 * n * size;
       this.engine.check((err) => this.mod._ln_trainer_predict(this.trainer, p, n, out, err), 'bad-argument');
-      return this.mod.HEAPF32.slice(out >> 2, (out >> 2) + n * 10);
+      return this.mod.HEAPF32.slice(out >> 2, (out >> 2) + n * classes);
     });
   }
 
