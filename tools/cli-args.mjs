@@ -21,6 +21,7 @@ const OPTIONS = {
   csv: { type: 'string' },
   save: { type: 'string' },
   load: { type: 'string' },
+  chunk: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
