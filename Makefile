@@ -12,14 +12,15 @@ CORE_SRC := $(wildcard src/*.c)
 CORE_HDR := include/lenet.h $(wildcard src/*.h)
 C_TESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all native wasm web test test-native test-js test-browser test-experiments bench pretrain serve clean setup
+.PHONY: all native wasm web test test-native test-js test-browser test-fuzz test-experiments fuzz bench pretrain serve clean setup
 
 all: web
 
 EMCC        := emcc
 WASM_SRC    := $(CORE_SRC) src/wasm/layout.c
-WASM_FNS    := malloc free lnw_fields lnw_sizeof lnw_config_count lnw_config_name lnw_config_offset \
-               lnw_config_kind lnw_config_choices lnw_config_bound ln_config_check ln_dataset_from_idx ln_dataset_free \
+WASM_FNS    := malloc free lnw_fields lnw_constants lnw_sizeof ln_layer_name lnw_config_count lnw_config_name \
+               lnw_config_offset lnw_config_kind lnw_config_choices lnw_config_bound ln_config_check \
+               ln_dataset_from_idx ln_dataset_free \
                ln_dataset_count ln_dataset_image ln_dataset_label ln_trainer_create ln_trainer_free \
                ln_trainer_advance ln_trainer_metrics ln_trainer_histogram ln_trainer_params \
                ln_trainer_set_params ln_trainer_reinit_layer ln_trainer_predict \
@@ -104,7 +105,30 @@ test-js: web build/wasm-scalar/lenet.mjs build/wasm-tests/test_kernels.js
 test-browser: web
 	node --test --test-concurrency=1 tests/browser/
 
-test: test-native test-js test-browser
+test: test-native test-js test-browser test-fuzz
+
+# libFuzzer on the IDX reader (tests/fuzz/idx_fuzz.c). make test runs it for a few seconds on a fresh
+# corpus; make fuzz runs it and the weights decoder's fuzzer for FUZZ_SECONDS each, keeping what
+# libFuzzer finds in build/fuzz/idx-corpus for the next run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+IDX_FUZZ     = build/fuzz/idx_fuzz -max_len=4000 -seed=1 -artifact_prefix=build/fuzz/ -print_final_stats=1
+
+build/fuzz/idx_fuzz: tests/fuzz/idx_fuzz.c $(CORE_SRC) $(CORE_HDR) | setup
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    $< $(CORE_SRC) -o $@ -lm
+
+test-fuzz: build/fuzz/idx_fuzz
+	@rm -rf build/fuzz/idx-short && mkdir -p build/fuzz/idx-short
+	@$(IDX_FUZZ) -max_total_time=3 build/fuzz/idx-short tests/fuzz/seeds-idx > build/fuzz/idx-short.log 2>&1 \
+	    || { tail -n 40 build/fuzz/idx-short.log; exit 1; }
+	@echo "# idx fuzz: $$(grep -E '^Done' build/fuzz/idx-short.log)"
+
+fuzz: build/fuzz/idx_fuzz
+	@mkdir -p build/fuzz/idx-corpus
+	$(IDX_FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/idx-corpus tests/fuzz/seeds-idx
+	node tests/fuzz/safetensors-fuzz.mjs --seconds $(FUZZ_SECONDS)
 
 build/bench/bench_native: tools/bench_native.c tests/c/mnist_files.h build/native/liblenet.a
 	@mkdir -p build/bench

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,13 +52,17 @@ async function handle(root, req, res) {
   if (info?.isDirectory()) {
     file = join(file, 'index.html');
     info = await stat(file).catch(() => null);
+  } else if (pathname.endsWith('/')) {
+    // A trailing slash names a directory: '/index.html/' must not reach the file.
+    return plain(res, 404, 'Not found');
   }
   if (!info?.isFile()) return plain(res, 404, 'Not found');
   // no-cache plus Last-Modified: a reload revalidates and gets a 304 instead of the 12 MB of data.
   const modified = new Date(Math.floor(info.mtimeMs / 1000) * 1000);
   const headers = { 'Cache-Control': 'no-cache', 'Last-Modified': modified.toUTCString(), 'X-Content-Type-Options': 'nosniff' };
   const since = Date.parse(req.headers['if-modified-since'] ?? '');
-  if (since >= modified.getTime()) {
+  // A date in the future is invalid (RFC 9110 13.1.3): it must not turn a changed file into a 304.
+  if (since >= modified.getTime() && since <= Date.now()) {
     res.writeHead(304, headers);
     return res.end();
   }
@@ -67,9 +72,8 @@ async function handle(root, req, res) {
     'Content-Length': info.size,
   });
   if (req.method === 'HEAD') return res.end();
-  createReadStream(file)
-    .on('error', () => res.destroy())
-    .pipe(res);
+  // pipeline, not pipe: when the client goes away it destroys the file stream, closing its descriptor.
+  pipeline(createReadStream(file), res, () => {});
 }
 
 function listen(server, port, host) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian: the Emscripten and Chromium packages and
-# Fashion-MNIST's dataset-fashion-mnist (as root, only those missing) and the npm packages pinned in package-lock.json.
+# Installs what building and testing need on Debian: the Emscripten, Chromium and clang packages
+# and Fashion-MNIST's dataset-fashion-mnist (as root, only those missing) and the npm packages pinned in package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,9 @@ missing=()
 command -v emcc >/dev/null 2>&1 || missing+=(emscripten)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+# The fuzzers (make fuzz, and briefly make test): clang with libFuzzer's runtime.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null || missing+=(libclang-rt-14-dev)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 if [ ${#missing[@]} -gt 0 ]; then

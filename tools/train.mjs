@@ -1,26 +1,16 @@
 #!/usr/bin/env node
 /**
  * train.mjs - LeNet Lab's headless trainer: the same experiment as the page, from a link or a
- * hash, on real MNIST under Node. Exit codes: 0 done, 2 bad arguments or input, 3 diverged.
+ * hash, on real MNIST or Fashion-MNIST under Node. Exit codes: 0 done, 1 an output not written, 2 bad arguments or
+ * input (checked before training), 3 diverged.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
-import { LAYERS } from '../web/lib/engine.mjs';
-import { loadEngineWithData, readCheckpoint } from './engine-node.mjs';
-
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  epochs: { type: 'string' },
-  json: { type: 'string' },
-  csv: { type: 'string' },
-  save: { type: 'string' },
-  load: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-};
-// Every schema key is a flag too (--lr 0.01, --act tanh), applied after --config.
-for (const e of SCHEMA) if (!(e.key in OPTIONS)) OPTIONS[e.key] = { type: 'string' };
+import { parse, SCHEMA, validate } from '../web/lib/config.mjs';
+import { drive, parseBudget } from '../web/lib/driver.mjs';
+import { LabError } from '../web/lib/errors.mjs';
+import { finalResult, labelRuns, newHistory, record, toCsv, toJson } from '../web/lib/history.mjs';
+import { parseCli, prepareOutputs, readWeightsFile, UsageError } from './cli-args.mjs';
+import { CHECKPOINTS } from '../web/lib/datasets.mjs';
+import { loadEngineWithData } from './engine-node.mjs';
 
 const USAGE = `usage: node tools/train.mjs [--config '<hash or link>'] [--KEY VALUE ...] [options]
 
@@ -28,21 +18,23 @@ Trains LeNet-5 on MNIST or Fashion-MNIST (--data fashion) with the experiment a 
 
   -c, --config HASH   the experiment: a whole link, '#v=1&act=relu&...' or 'act=relu&...'
       --epochs N      train for N epochs (same as --ep N)
-      --json FILE     write the config, the per-epoch history, gradient norms, sparsity,
-                      the final test metrics and the throughput as JSON
-      --csv FILE      write the per-epoch history as CSV
+      --json FILE     write the run as JSON: link, config, how it ended, the final result
+                      (the restored epoch's after restore-best), every epoch, every step
+      --csv FILE      write one row per epoch as CSV (the page's Download CSV, same bytes)
       --save FILE     write the trained weights as safetensors
       --load FILE     start from these safetensors weights (fine-tuning); without it,
                       --from pretrained|mnist|fashion starts from a shipped checkpoint
+      --chunk SIZE    advance the run SIZE units of work at a time (7) or SIZE ms at a
+                      time (50ms); default 100ms. The numbers never depend on it
   -q, --quiet         print nothing but errors
   -h, --help          this text
 
 Experiment keys (any of them as --KEY VALUE):
 ${SCHEMA.map((e) => `  ${e.key.padEnd(7)} ${e.label}${e.choices ? ` (${e.choices.join('|')})` : e.min !== undefined ? ` [${e.min}, ${e.max}]` : ''}, default ${e.default === '' ? "''" : e.default}`).join('\n')}
 
-Exit status: 0 done, 2 bad arguments or input, 3 training diverged.`;
-
-class UsageError extends Error {}
+Throughput goes to the terminal only, so the JSON and CSV files are the same run after run.
+Exit status: 0 done, 1 an output could not be written, 2 bad arguments or input (nothing trained
+or written), 3 training diverged.`;
 
 /** The experiment from the arguments; any warning is an error here, as scripts need exact runs. */
 function experiment(values) {
@@ -56,29 +48,20 @@ function experiment(values) {
   return config;
 }
 
-async function readWeights(path) {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new UsageError(`cannot read weights ${path}: ${e.code ?? e.message}`);
-  }
-}
-
 /** A one-line progress report: a bar on a terminal, a plain line per epoch otherwise. */
 function reporter(quiet, tty) {
   let lastDraw = 0;
   return {
-    progress(run, r, samplesPerSecond) {
+    progress(h, totalSteps, samplesPerSecond) {
       if (quiet || !tty) return;
       const now = Date.now();
-      if (now - lastDraw < 100 && !r.done) return;
+      if (now - lastDraw < 100) return;
       lastDraw = now;
-      const total = run.config.ep * r.stepsPerEpoch;
-      const frac = total ? Math.min(1, r.step / total) : 1;
+      const frac = totalSteps ? Math.min(1, h.step / totalSteps) : 1;
       const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '-');
-      const m = run.metrics();
-      process.stderr.write(`\repoch ${Math.min(r.epoch + 1, run.config.ep)}/${run.config.ep} [${bar}] ${(100 * frac).toFixed(0).padStart(3)}%` +
-        `  loss ${m.loss?.toFixed(4) ?? '-'}  ${Math.round(samplesPerSecond)} samples/s `);
+      const loss = h.steps.at(-1)?.loss;
+      process.stderr.write(`\repoch ${Math.min(h.epoch + 1, h.config.ep)}/${h.config.ep} [${bar}] ${(100 * frac).toFixed(0).padStart(3)}%` +
+        `  loss ${loss?.toFixed(4) ?? '-'}  ${Math.round(samplesPerSecond)} samples/s `);
     },
     epoch(e) {
       if (quiet) return;
@@ -89,92 +72,62 @@ function reporter(quiet, tty) {
   };
 }
 
-function csv(history) {
-  const head = ['epoch', 'step', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_loss', 'test_acc', 'penalty', 'sparsity',
-    ...LAYERS.map((l) => `grad_norm_${l}`), ...LAYERS.map((l) => `sparsity_${l}`)];
-  const rows = history.map((e) => [e.epoch, e.step, e.trainLoss, e.trainAcc, e.valLoss, e.valAcc, e.testLoss, e.testAcc, e.penalty,
-    e.sparsity, ...e.gradNorm, ...e.layerSparsity].map((x) => (x === null ? '' : String(x))).join(','));
-  return [head.join(','), ...rows].join('\n') + '\n';
-}
-
 async function main(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const values = parseCli(argv);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const config = experiment(values);
+  const budget = values.chunk === undefined ? { maxMs: 100 } : parseBudget(values.chunk);
+  // Every argument and path is checked here, before the engine and the data load.
+  const outputs = await prepareOutputs(values);
   let weights;
-  if (values.load) weights = await readWeights(values.load);
-  else if (config.from !== 'scratch') weights = await readCheckpoint(config.from).catch((e) => { throw new UsageError(e.message); });
+  if (values.load !== undefined) weights = await readWeightsFile(values.load);
+  else if (config.from !== 'scratch') weights = await readWeightsFile(new URL(`../assets/${CHECKPOINTS[config.from]}`, import.meta.url));
 
   const engine = await loadEngineWithData('simd', [config.data]);
-  let run;
-  try {
-    run = engine.createRun(config, { weights });
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const run = engine.createRun(config, { weights });
+  const { stepsPerEpoch, trainCount } = run.metrics();
+  const history = newHistory(1, config);
+  labelRuns([history]);
   const out = reporter(values.quiet, process.stderr.isTTY);
-  const history = [];
-  let gradSums = LAYERS.map(() => 0), gradSteps = 0, samples = 0, result;
-  // An epoch's last batch may be short: count whole epochs by the training set's size.
-  const samplesTrained = (m) => {
-    const full = Math.floor(m.step / m.stepsPerEpoch);
-    return full * m.trainCount + Math.min((m.step - full * m.stepsPerEpoch) * config.bs, m.trainCount);
+  // Only for the rate shown: an epoch's last batch may be short, so whole epochs count the
+  // training set's size.
+  const samplesTrained = (step) => {
+    const full = Math.floor(step / stepsPerEpoch);
+    return full * trainCount + Math.min((step - full * stepsPerEpoch) * config.bs, trainCount);
   };
   const started = performance.now();
-  do {
-    result = run.advance({ maxMs: 100 });
-    for (const s of result.steps) {
-      s.gradNorm.forEach((g, i) => { gradSums[i] += g ?? 0; });
-      gradSteps++;
-    }
-    samples = samplesTrained(run.metrics());
-    for (const e of result.epochs) {
-      // The epoch's mean gradient norm per layer: what vanishing or exploding gradients look like.
-      const entry = { ...e, gradNorm: gradSums.map((g) => (gradSteps ? g / gradSteps : null)) };
-      history.push(entry);
-      out.epoch(entry);
-      gradSums = LAYERS.map(() => 0);
-      gradSteps = 0;
-    }
-    out.progress(run, result, samples / ((performance.now() - started) / 1000));
-  } while (!result.done);
-  const seconds = (performance.now() - started) / 1000;
-  const m = run.metrics();
-  samples = samplesTrained(m);
+  const rate = () => samplesTrained(history.step) / ((performance.now() - started) / 1000);
+  drive(run, {
+    budget,
+    onEvents(events) {
+      record(history, events);
+      for (const e of events) if (e.type === 'epoch') out.epoch(e);
+      out.progress(history, config.ep * stepsPerEpoch, rate());
+    },
+  });
+  const samplesPerSecond = rate();
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
 
-  const report = {
-    config: serialize(config),
-    history,
-    final: {
-      stopReason: m.stopReason, error: m.error, epochs: m.epoch, steps: m.step, bestEpoch: m.bestEpoch || null,
-      testLoss: m.testLoss, testAcc: m.testAcc, sparsity: m.sparsity, layerSparsity: m.layerSparsity,
-      gradNorm: m.gradNorm, weightNorm: m.weightNorm,
-      trainCount: m.trainCount, valCount: m.valCount, testCount: m.testCount,
-    },
-    throughput: { samples, seconds, samplesPerSecond: samples / seconds },
-  };
-  if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  if (values.csv) await writeFile(values.csv, csv(history));
-  if (values.save && m.stopReason !== 'diverged') await writeFile(values.save, run.exportSafetensors());
-  if (m.stopReason === 'diverged') {
-    console.error(`diverged: ${m.error}`);
+  await outputs.write({
+    json: toJson([history]),
+    csv: toCsv([history]),
+    save: history.stopReason === 'diverged' ? undefined : run.exportSafetensors(),
+  });
+  run.free();
+  if (history.stopReason === 'diverged') {
+    console.error(`diverged: ${history.message}`);
     return 3;
   }
   if (!values.quiet) {
-    const note = m.stopReason === 'early' ? ` (early stop; best epoch ${m.bestEpoch} restored when asked)` : '';
-    console.log(`test accuracy ${(100 * m.testAcc).toFixed(2)} %, loss ${m.testLoss.toFixed(4)} after ${m.epoch} epochs${note}; ` +
-      `${Math.round(report.throughput.samplesPerSecond)} samples/s including evaluation`);
+    const r = finalResult(history);
+    const stop = `${history.epoch} epochs${history.stopReason === 'early' ? ' (early stop)' : ''}`;
+    const note = history.restoredEpoch ? `; epoch ${history.restoredEpoch}, the best, restored` : '';
+    console.log(`test accuracy ${(100 * r.testAcc).toFixed(2)} %, loss ${r.testLoss.toFixed(4)} after ${stop}${note}; ` +
+      `${Math.round(samplesPerSecond)} samples/s including evaluation`);
   }
-  run.free();
   return 0;
 }
 
@@ -182,6 +135,7 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => {
     console.error(`train: ${e.message}`);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
+    // A bad config, data or weights file is bad input too.
+    process.exitCode = e instanceof UsageError || (e instanceof LabError && e.code.startsWith('bad-')) ? 2 : 1;
   },
 );

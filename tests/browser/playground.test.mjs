@@ -4,6 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { SCREENSHOTS, openLab, requireSite, snapshot, waitFor, watchErrors } from './browser.mjs';
 
@@ -169,18 +171,24 @@ test('a run says when the chosen digits leave fewer samples than asked for', asy
 });
 
 test('early stopping shows the restored epoch everywhere; the skip link keeps the experiment', async () => {
-  // min_delta 10: no epoch improves on the first, so training stops after epoch 2 and restores 1.
-  const { page, errors } = await lab.page('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10~seed=2');
+  // min_delta 10: no epoch improves on the first, so the first run stops after epoch 2 and
+  // restores 1; the second (patience 10) ends by its 3 epochs and restores epoch 1 too.
+  const { page, errors } = await lab.page('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10~ep=3&pat=10');
   await ready(page);
   await waitFor(async () => (await snapshot(page)).runs.length === 2, 'both runs');
   const s = await trainToEnd(page, 2);
-  const [run] = s.runs;
+  const [run, byEpochs] = s.runs;
   assert.equal(run.stopReason, 'early');
   assert.equal(run.epochs.length, 2);
+  assert.equal(byEpochs.stopReason, 'epochs');
+  assert.equal(byEpochs.epochs.length, 3);
+  for (const [i, r] of [run, byEpochs].entries()) {
+    assert.equal(r.restoredEpoch, 1);
+    const acc = page.locator('.run-acc').nth(i);
+    assert.equal(await acc.textContent(), `${(r.epochs[0].testAcc * 100).toFixed(2)}%`);
+    assert.match(await acc.getAttribute('title'), /epoch 1, restored by early stopping/);
+  }
   const expected = `${(run.epochs[0].testAcc * 100).toFixed(2)}%`;
-  const acc = page.locator('.run-acc').first();
-  assert.equal(await acc.textContent(), expected);
-  assert.match(await acc.getAttribute('title'), /epoch 1, restored by early stopping/);
   await waitFor(async () => (await page.locator('#test-acc').textContent()).includes(expected), 'the results of the restored epoch');
   await page.focus('a.skip');
   await page.keyboard.press('Enter');
@@ -297,11 +305,18 @@ test('exports curves and weights; a bad weights file is refused and changes noth
   const csv = await downloadOf(page, '#export-csv');
   assert.equal(csv.name, 'lenet-lab-curves.csv');
   const rows = csv.bytes.toString().trim().split('\r\n');
-  assert.match(rows[0], /^run,label,epoch,step,trainLoss,/);
+  assert.match(rows[0], /^run,label,epoch,step,train_loss,/);
   assert.equal(rows.length, 1 + s.runs[0].epochs.length);
-  const json = JSON.parse((await downloadOf(page, '#export-json')).bytes);
+  const jsonFile = await downloadOf(page, '#export-json');
+  const json = JSON.parse(jsonFile.bytes);
   assert.deepEqual(json.runs[0].epochs, s.runs[0].epochs);
   assert.equal(json.runs[0].steps.length, s.runs[0].step); // short runs keep every step
+  // The CLI writes the same files for the same link, byte for byte.
+  const out = join(tmpdir(), `lenet-export-${process.pid}`);
+  execFileSync(process.execPath, [new URL('../../tools/train.mjs', import.meta.url).pathname, '--config', SMALL,
+    '--csv', `${out}.csv`, '--json', `${out}.json`, '-q']);
+  assert.ok(csv.bytes.equals(await readFile(`${out}.csv`)), 'page and CLI CSV differ');
+  assert.ok(jsonFile.bytes.equals(await readFile(`${out}.json`)), 'page and CLI JSON differ');
 
   const weights = await downloadOf(page, '#weights-save');
   assert.match(weights.name, /\.safetensors$/);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { LENET_TENSORS, LENET_NUM_PARAMS, encodeLenet, decodeLenet } from '../../web/lib/safetensors.mjs';
+import { LENET_TENSORS, LENET_NUM_PARAMS, SafetensorsError, encodeLenet, decodeLenet } from '../../web/lib/safetensors.mjs';
 
 // Parameters with awkward bit patterns: -0, subnormals, extremes, and a seeded spread of values.
 function sampleParams(seed = 1) {
@@ -225,4 +225,73 @@ test('gaps, trailing data, bad JSON and non-finite values are named', () => {
 
   assert.throws(() => decodeLenet('not bytes'), TypeError);
   assert.throws(() => decodeLenet(null), TypeError);
+});
+
+// The file of sampleParams() with its header text rewritten, for headers JSON.stringify cannot make.
+function withHeaderText(edit) {
+  const file = encodeLenet(sampleParams(), { config: 'v=1' });
+  const n = new DataView(file.buffer).getUint32(0, true);
+  const json = new TextEncoder().encode(edit(text(file.subarray(8, 8 + n)).trimEnd()));
+  const out = new Uint8Array(8 + json.length + file.length - 8 - n);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  out.set(file.subarray(8 + n), 8 + json.length);
+  return out;
+}
+
+function assertRefused(bytes, pattern, what) {
+  assert.throws(() => decodeLenet(bytes), (e) => {
+    assert.ok(e instanceof SafetensorsError, `${what}: ${e.name}: ${e.message}`);
+    assert.match(e.message, /^safetensors: /, what);
+    assert.match(e.message, pattern, what);
+    return true;
+  }, what);
+}
+
+test('a value of any wrong JSON type where a string belongs is named, not a TypeError', () => {
+  const values = ['{"toString":"F32"}', '{"valueOf":"F32","toJSON":"x"}', '{"__proto__":"F32"}', '["F32"]', '32', 'true', 'null'];
+  for (const v of values) {
+    assertRefused(withHeaderText((h) => h.replace('"dtype":"F32"', `"dtype":${v}`)), /tensor conv1\.weight has dtype .*, expected "F32"/, `dtype ${v}`);
+    assertRefused(withHeaderText((h) => h.replace('"config":"v=1"', `"config":${v}`)), /__metadata__ "config" is not a string/, `metadata ${v}`);
+  }
+  assertRefused(withHeaderText((h) => h.replace('"dtype":"F32"', '"dtype":{"toString":"F32"}')), /dtype "\{\\"toString\\":\\"F32\\"\}"/, 'shown as JSON');
+});
+
+test('deep nesting anywhere in the header is refused with a message, not a stack overflow', () => {
+  const deep = (n) => '['.repeat(n) + ']'.repeat(n);
+  const slots = {
+    shape: (h, v) => h.replace('"shape":[6,1,5,5]', `"shape":${v}`),
+    dtype: (h, v) => h.replace('"dtype":"F32"', `"dtype":${v}`),
+    data_offsets: (h, v) => h.replace('"data_offsets":[0,600]', `"data_offsets":${v}`),
+    metadata: (h, v) => h.replace('"config":"v=1"', `"config":${v}`),
+    tensor: (h, v) => h.replace(/"fc3\.bias":\{[^}]*\}/, `"fc3.bias":${v}`),
+    header: (h, v) => v,
+  };
+  for (const [slot, edit] of Object.entries(slots)) {
+    for (const n of [5, 100, 5000, 100000]) {
+      assertRefused(withHeaderText((h) => edit(h, deep(n))), /nested more than 4 deep/, `${slot} ${n} deep`);
+      assertRefused(withHeaderText((h) => edit(h, '{"a":'.repeat(n) + '1' + '}'.repeat(n))), /nested more than 4 deep/, `${slot} ${n} objects deep`);
+    }
+  }
+});
+
+test('a duplicate key is refused, wherever it is and however it is spelt', () => {
+  const cases = [
+    ['tensor', (h) => h.replace(/("fc3\.bias":\{[^}]*\})/, '$1,$1'), /duplicate key "fc3\.bias"/],
+    ['tensor spelt with an escape', (h) => h.replace(/("fc3\.bias":(\{[^}]*\}))/, '$1,"fc3\\u002ebias":$2'), /duplicate key "fc3\.bias"/],
+    ['__metadata__', (h) => h.replace('"__metadata__":{"config":"v=1"}', '"__metadata__":{},"__metadata__":{"config":"v=1"}'), /duplicate key "__metadata__"/],
+    ['metadata key', (h) => h.replace('"config":"v=1"', '"config":"v=2","config":"v=1"'), /duplicate key "config"/],
+    ['dtype inside a tensor', (h) => h.replace('"dtype":"F32"', '"dtype":"F16","dtype":"F32"'), /duplicate key "dtype"/],
+    ['data_offsets inside a tensor', (h) => h.replace('"data_offsets":[0,600]', '"data_offsets":[0,0],"data_offsets":[0,600]'), /duplicate key "data_offsets"/],
+  ];
+  for (const [what, edit, pattern] of cases) assertRefused(withHeaderText(edit), pattern, what);
+  // The same edits with distinct keys decode: the duplicate, not the edit, is refused.
+  assert.equal(decodeLenet(withHeaderText((h) => h.replace('"config":"v=1"', '"other":"v=2","config":"v=1"'))).metadata.config, 'v=1');
+});
+
+test('a __proto__ key reaches no prototype', () => {
+  const { metadata } = decodeLenet(withHeaderText((h) => h.replace('"config":"v=1"', '"__proto__":"x","config":"v=1"')));
+  assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
+  assert.equal(Object.hasOwn(metadata, '__proto__'), true);
+  assertRefused(withHeaderText((h) => h.replace('{', '{"__proto__":{},')), /unexpected tensor "__proto__"/, '__proto__ tensor');
 });

@@ -33,8 +33,8 @@ test('every schema key with a core field maps to a distinct ln_config field, and
 test('the defaults agree', () => {
   const core = toCore(defaults());
   for (const f of fields.values()) {
-    const want = f.kind === 2 ? Math.fround(f.default) : f.default;
-    const got = f.kind === 2 ? Math.fround(core[f.name]) : core[f.name];
+    const want = f.heap === 'HEAPF32' ? Math.fround(f.default) : f.default;
+    const got = f.heap === 'HEAPF32' ? Math.fround(core[f.name]) : core[f.name];
     assert.equal(got, want, `${f.name}: schema default ${core[f.name]}, core default ${f.default}`);
   }
   assert.equal(engine.checkCoreConfig(core), null);
@@ -50,7 +50,7 @@ for (const e of SCHEMA.filter((x) => x.type === 'number' || x.type === 'int')) {
     for (const [value, ok] of [[e.min, true], [e.max, true], [beyond(e, e.min, -1), false], [beyond(e, e.max, 1), false]]) {
       assert.equal(jsAccepts(e.key, value), ok, `schema on ${e.key} = ${value}`);
       // A value past a uint32 field's full range cannot even be written to it.
-      if (f.kind === 1 && (value < 0 || value > 0xffffffff)) continue;
+      if (f.heap === 'HEAPU32' && (value < 0 || value > 0xffffffff)) continue;
       assert.equal(coreAccepts(f.name, value), ok, `core on ${f.name} = ${value}`);
     }
   });

@@ -1,7 +1,9 @@
 // LeNet-5 weights as a safetensors file: an 8-byte little-endian header length N, N bytes of JSON
 // header, then the raw little-endian F32 data of every tensor, back to back. Tensor names and
 // shapes are PyTorch's, so a file written here loads into a PyTorch LeNet-5 and the other way round.
-// Pure ES module, no dependencies.
+// Pure ES module; its one import is a sibling.
+
+import { parseStrictJson } from './strict-json.mjs';
 
 const SHAPES = [
   ['conv1.weight', [6, 1, 5, 5]],
@@ -34,15 +36,27 @@ export const LENET_NUM_PARAMS = LENET_TENSORS.at(-1).offset + LENET_TENSORS.at(-
 
 const BY_NAME = new Map(LENET_TENSORS.map((t) => [t.name, t]));
 const MAX_HEADER_BYTES = 1 << 20;
-const METADATA_KEY = '__metadata__';
 
-function fail(message) {
-  throw new Error(`safetensors: ${message}`);
+/** The largest file decodeLenet can accept: the length field, the longest header, the data. */
+export const LENET_MAX_FILE_BYTES = 8 + MAX_HEADER_BYTES + LENET_NUM_PARAMS * 4;
+const METADATA_KEY = '__metadata__';
+// The header is an object of tensor entries holding a shape array: 3 levels, and one to spare.
+const MAX_HEADER_DEPTH = 4;
+
+/** What decodeLenet throws for a malformed file; the message names the problem. */
+export class SafetensorsError extends Error {
+  name = 'SafetensorsError';
 }
 
-// Names from a file appear in messages: keep them short and printable.
-function quoted(text) {
-  const s = String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, '\ufffd');
+function fail(message) {
+  throw new SafetensorsError(`safetensors: ${message}`);
+}
+
+// Values from a file appear in messages: shown as JSON (cheap, as the header's depth is bounded),
+// short and printable.
+function quoted(value) {
+  const text = typeof value === 'string' ? value : String(JSON.stringify(value));
+  const s = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, '\ufffd');
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s);
 }
 
@@ -106,7 +120,8 @@ function readHeader(bytes) {
   }
   let header;
   try {
-    header = JSON.parse(text);
+    // Not JSON.parse: it keeps the last of duplicate tensors silently and overflows the stack on deep nesting.
+    header = parseStrictJson(text, MAX_HEADER_DEPTH);
   } catch (e) {
     fail(`header is not valid JSON (${e.message})`);
   }
@@ -155,7 +170,7 @@ function readEntry(t, entry, dataLength) {
  * gaps, overlaps or trailing bytes, and that every value is finite. Tensors may come in any order.
  * @param {Uint8Array|ArrayBuffer} bytes
  * @returns {{params: Float32Array, metadata: Record<string, string>}}
- * @throws {Error} with a message naming what is wrong
+ * @throws {SafetensorsError} with a message naming what is wrong (TypeError if bytes is no buffer)
  */
 export function decodeLenet(bytes) {
   let u8;

@@ -1,16 +1,17 @@
 // The page: loads the data, keeps the list of runs, and ties the form, the workers, the charts,
 // the results and the link together.
-import { MAX_RUNS, defaults, describe, diff, parseLink } from '../lib/config.mjs';
+import { MAX_RUNS, defaults, diff, parseLink } from '../lib/config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createControls } from './controls.mjs';
-import { RUN_COLORS, newRun, ingest, statusText, progressOf, finalResult, epochText } from './runs.mjs';
+import { RUN_COLORS, newRun, ingest, statusText, progressOf, epochText } from './runs.mjs';
+import { finalResult, labelRuns, toCsv, toJson } from '../lib/history.mjs';
 import { createRunList } from './runlist.mjs';
 import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { linkFor, writeHash, readLink, onLinkChange, copyText } from './share.mjs';
-import { curvesCsv, curvesJson, chartPng } from './export.mjs';
+import { chartPng } from './export.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
 
@@ -102,17 +103,6 @@ async function loadData(downloading) {
 
 // ---- runs ---------------------------------------------------------------------------------------
 
-function relabel() {
-  const [first, ...rest] = state.runs;
-  if (!first) return;
-  const base = describe(first.config, defaults());
-  first.label = base === 'baseline' ? 'defaults' : base;
-  for (const run of rest) {
-    const d = describe(run.config, first.config);
-    run.label = d === 'baseline' ? `same as #${first.id}` : d;
-  }
-}
-
 function freeColor() {
   const used = new Set(state.runs.map((r) => r.color));
   return RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[state.nextId % RUN_COLORS.length];
@@ -129,7 +119,7 @@ async function addRun(config, { start, replace = null }) {
     state.runs.push(run);
   }
   state.focusId = run.id;
-  relabel();
+  labelRuns(state.runs);
   afterRunsChanged();
   try {
     const { worker, counts } = await pool.create(run.id, config);
@@ -139,6 +129,7 @@ async function addRun(config, { start, replace = null }) {
     }
     run.worker = worker;
     run.counts = counts;
+    run.stepsPerEpoch = counts.stepsPerEpoch;
     if (run.status === 'creating') run.status = 'paused';
   } catch (err) {
     run.status = 'error';
@@ -160,7 +151,7 @@ function removeRun(run) {
   state.runs = state.runs.filter((r) => r !== run);
   forget(run);
   if (state.focusId === run.id) state.focusId = state.runs[state.runs.length - 1]?.id ?? null;
-  relabel();
+  labelRuns(state.runs);
   afterRunsChanged();
 }
 
@@ -186,7 +177,7 @@ function onProgress(updates) {
     const newEpoch = ingest(run, u);
     if (run.status === 'error' && !wasDone) notice('error', `Run #${run.id} failed`, [run.error ?? 'unknown error']);
     if (run.stopReason === 'diverged' && !wasDone) {
-      notice('warn', `Run #${run.id} diverged`, [run.error ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
+      notice('warn', `Run #${run.id} diverged`, [run.message ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
     }
     if (run.id === state.focusId && (newEpoch || (!wasDone && run.status === 'done'))) refreshResults();
   }
@@ -254,8 +245,8 @@ function updateToolbar(f) {
     if (f.stepsPerEpoch) parts.push(epochText(f), `step ${f.step.toLocaleString('en')}`);
     if (f.status === 'running' && f.speed) parts.push(`${Math.round(f.speed).toLocaleString('en')} samples/s`);
     const result = finalResult(f);
-    if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${f.restored ? ` (epoch ${result.epoch}, restored)` : ''}`);
-    if (f.error) parts.push(f.error);
+    if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${f.restoredEpoch ? ` (epoch ${f.restoredEpoch}, restored)` : ''}`);
+    if (f.error ?? f.message) parts.push(f.error ?? f.message);
     setText(text, parts.join(' · '));
   }
 
@@ -408,11 +399,11 @@ function exportNote(text, bad = false) {
 
 $('#export-csv').addEventListener('click', () => {
   if (!state.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-curves.csv', curvesCsv(state.runs), 'text/csv');
+  download('lenet-lab-curves.csv', toCsv(state.runs), 'text/csv');
 });
 $('#export-json').addEventListener('click', () => {
   if (!state.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-runs.json', curvesJson(state.runs, location.href), 'application/json');
+  download('lenet-lab-runs.json', toJson(state.runs), 'application/json');
 });
 $('#weights-save').addEventListener('click', async () => {
   const f = focus();
@@ -569,7 +560,7 @@ Object.defineProperty(globalThis, 'lenetLab', {
         charts: charts.stats(),
         runs: state.runs.map((r) => ({
           id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
-          step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
+          message: r.message, restoredEpoch: r.restoredEpoch, step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
         })),
       }),
   }),
