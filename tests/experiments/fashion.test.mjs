@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from '../../web/lib/config.mjs';
+import { drive } from '../../web/lib/driver.mjs';
+import { newHistory, record } from '../../web/lib/history.mjs';
 import { ensureData, loadEngine } from '../../tools/engine-node.mjs';
 import { SEEDS, runSeed } from './seeds.mjs';
 
@@ -17,15 +19,11 @@ async function train(link) {
   const { config } = parse(link);
   await ensureData(engine, config.data);
   const run = engine.createRun(config);
-  const epochs = [];
-  let r;
-  do {
-    r = run.advance({ maxMs: 1000 });
-    epochs.push(...r.epochs);
-  } while (!r.done);
-  const final = run.metrics();
+  const h = newHistory(1, config);
+  drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => record(h, events) });
+  const { testCount } = run.metrics();
   run.free();
-  return { epochs, final };
+  return { epochs: h.epochs, final: { ...h.result, testCount } };
 }
 
 test('Fashion-MNIST: 6 epochs on all 60,000 images reach 88 % test accuracy', async () => {

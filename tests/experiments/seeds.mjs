@@ -1,7 +1,9 @@
 // Runs a guided experiment's link headless over several seeds, on whichever dataset and checkpoint
 // each run names, and summarises each run as harness.mjs does.
 import { parseLink } from '../../web/lib/config.mjs';
+import { drive } from '../../web/lib/driver.mjs';
 import { EXPERIMENTS } from '../../web/lib/experiments.mjs';
+import { newHistory, record } from '../../web/lib/history.mjs';
 import { ensureData, loadEngine, readCheckpoint } from '../../tools/engine-node.mjs';
 
 let engine;
@@ -19,15 +21,12 @@ export async function runSeed(id, seed) {
     await ensureData(engine, config.data);
     const weights = config.from === 'scratch' ? undefined : await readCheckpoint(config.from);
     const run = engine.createRun(config, { weights });
-    const epochs = [];
-    let r;
-    do {
-      r = run.advance({ maxMs: 1000 });
-      epochs.push(...r.epochs);
-    } while (!r.done);
-    const final = run.metrics();
+    const h = newHistory(out.length + 1, config);
+    drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => record(h, events) });
+    const { trainCount, testCount } = run.metrics();
     run.free();
-    out.push({ config, epochs, final, last: epochs.at(-1) });
+    const final = { ...h.result, epochs: h.epoch, stopReason: h.stopReason, trainCount, testCount };
+    out.push({ config, epochs: h.epochs, final, last: h.epochs.at(-1) });
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { parse } from '../../web/lib/config.mjs';
+import { drive } from '../../web/lib/driver.mjs';
 import { CHECKPOINTS, DATASETS, IDX_FILES, className } from '../../web/lib/datasets.mjs';
 import { decodeLenet } from '../../web/lib/safetensors.mjs';
 import { FASHION_DIR, ensureData, loadEngine, readCheckpoint, readFashion } from '../../tools/engine-node.mjs';
@@ -23,7 +24,7 @@ before(async () => {
 /** Runs a link to the end; returns the run's final metrics. */
 function train(link, weights) {
   const run = engine.createRun(parse(link).config, { weights });
-  while (!run.advance({ maxUnits: 5000 }).done);
+  drive(run, { budget: { maxUnits: 5000 } });
   return { m: run.metrics(), run };
 }
 
@@ -89,19 +90,22 @@ describe('Fashion-MNIST data', () => {
     assert.ok(f.testAcc > 0.4 && f.testAcc < 0.85, `Fashion after one epoch on 1,000: ${f.testAcc}`);
     run.free();
     const { m: d, run: r2 } = train(`data=mnist&${link}`);
-    assert.ok(d.testAcc > 0.85 && d.testAcc !== f.testAcc, `MNIST: ${d.testAcc}`);
+    assert.ok(d.testAcc > 0.6 && d.testAcc !== f.testAcc, `MNIST: ${d.testAcc}`);
     r2.free();
   });
 });
 
 describe('label noise', () => {
-  for (const data of ['mnist', 'fashion']) {
-    test(`${data}: noise 1 leaves test accuracy within 2 points of chance`, () => {
-      const { m, run } = train(`data=${data}&noise=1&n=2000&val=0&test=10000&ep=3`);
-      assert.ok(Math.abs(m.testAcc - 0.1) <= 0.02, `test accuracy ${m.testAcc}`);
-      run.free();
-    });
-  }
+  // The slow check (within 2 points of chance over seeds, 10,000 test images) is in
+  // tests/experiments/fashion.test.mjs.
+  test('random labels teach nothing that carries to the test set; true ones do', () => {
+    const link = 'n=1000&val=0&test=1000&ep=2&lr=0.003';
+    const { m: clean, run: a } = train(link);
+    const { m: noisy, run: b } = train(`${link}&noise=1`);
+    assert.ok(clean.testAcc > 0.8, `true labels: ${clean.testAcc}`);
+    assert.ok(noisy.testAcc < 0.2, `random labels: ${noisy.testAcc}`);
+    a.free(); b.free();
+  });
 
   test('noise 0 is the run of a link without the key, bit for bit', () => {
     const a = train('n=500&val=200&test=300&ep=1&drop1=0.2');
