@@ -59,18 +59,23 @@ test('random labels: memorised, test at chance, learnt slower than true labels, 
   }
 });
 
-test('Fashion overfitting: L2 and dropout each lower the final validation loss and raise test accuracy', async () => {
+test('Fashion overfitting: L2 and dropout lower the final validation loss; test accuracy moves little', async () => {
+  const acc = { none: [], l2: [], dropout: [] };
   for (const seed of SEEDS) {
     const [none, l2, dropout] = await runSeed('overfitting-fashion', seed);
     const best = Math.min(...none.epochs.map((e) => e.valLoss));
     const bestEpoch = none.epochs.findIndex((e) => e.valLoss === best) + 1;
     assert.ok(bestEpoch <= 15, `seed ${seed}: lowest validation loss at epoch ${bestEpoch}`);
-    assert.ok(none.last.valLoss > best + 0.1, `seed ${seed}: no regulariser ends at ${none.last.valLoss}, best ${best}`);
-    assert.ok(none.last.trainLoss < 0.5 * none.last.valLoss, `seed ${seed}: train ${none.last.trainLoss} vs val ${none.last.valLoss}`);
+    assert.ok(none.last.valLoss > best + 0.15 && none.last.valLoss > 0.75, `seed ${seed}: no regulariser ends at ${none.last.valLoss}, best ${best}`);
+    assert.ok(none.last.trainLoss < 0.25 * none.last.valLoss, `seed ${seed}: train ${none.last.trainLoss} vs val ${none.last.valLoss}`);
     for (const r of [l2, dropout]) {
       const what = `seed ${seed} ${r.config.reg} drop ${r.config.drop1}`;
-      assert.ok(r.last.valLoss < none.last.valLoss - 0.05, `${what}: val loss ${r.last.valLoss} vs ${none.last.valLoss}`);
-      assert.ok(r.final.testAcc > none.final.testAcc + 0.005, `${what}: test ${pct(r.final.testAcc)} vs ${pct(none.final.testAcc)}`);
+      assert.ok(r.last.valLoss < none.last.valLoss - 0.1 && r.last.valLoss < 0.7, `${what}: val loss ${r.last.valLoss} vs ${none.last.valLoss}`);
+      assert.ok(Math.abs(r.final.testAcc - none.final.testAcc) < 0.03, `${what}: test ${pct(r.final.testAcc)} vs ${pct(none.final.testAcc)}`);
     }
+    acc.none.push(none.final.testAcc), acc.l2.push(l2.final.testAcc), acc.dropout.push(dropout.final.testAcc);
   }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(mean(acc.dropout) > mean(acc.none), `dropout ${pct(mean(acc.dropout))} vs none ${pct(mean(acc.none))}`);
+  assert.ok(mean(acc.l2) < mean(acc.none) + 0.005, `L2 ${pct(mean(acc.l2))} vs none ${pct(mean(acc.none))}`);
 });

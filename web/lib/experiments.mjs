@@ -155,14 +155,18 @@ export const EXPERIMENTS = Object.freeze([
   {
     id: 'overfitting-fashion',
     title: 'Overfitting on Fashion-MNIST: 1,000 samples, none, L2, dropout',
-    text: 'The overfitting lesson again, on clothing, where it is stronger. Trained for 60 epochs on ' +
-      '1,000 Fashion-MNIST images without a regulariser, the validation loss reaches its lowest ' +
-      'point within the first 15 epochs and then climbs far above it while the training loss keeps ' +
-      'falling. L2 (λ = 0.003) and dropout (0.5 after fc1 and fc2) each end with a clearly lower ' +
-      'validation loss and a higher test accuracy, by about two points. On MNIST the same ' +
-      'regularisers change the test accuracy much less: digits are easier to generalise from.',
+    text: 'The overfitting lesson again, on clothing, where the overfitting is stronger. Trained for ' +
+      '60 epochs on 1,000 Fashion-MNIST images without a regulariser, the validation loss reaches ' +
+      'its lowest point within the first 15 epochs and then climbs far above it (to 0.8-0.96) ' +
+      'while the training loss keeps falling: the network grows confidently wrong on the images ' +
+      'it gets wrong. L2 (λ = 0.003) and dropout (0.5 after fc1 and fc2) each end with a much ' +
+      'lower validation loss (0.56-0.68) on every seed we tried. Test accuracy moves far less ' +
+      'than the loss: dropout gains about a point on average (80.6 % against 79.8 % over six ' +
+      'seeds, not on every seed), and L2 at this strength none (79.3 %). A lower loss is not the ' +
+      'same as more correct answers.',
     formula: 'L2 penalty = λ·Σw² over the kernels (gradient 2λw). Inverted dropout keeps each unit ' +
-      'with probability 1−p and scales it by 1/(1−p) while training; at test time it does nothing.',
+      'with probability 1−p and scales it by 1/(1−p) while training; at test time it does nothing. ' +
+      'Cross-entropy = −log p(true class): one confident mistake costs more than many near misses.',
     link: 'data=fashion&n=1000&val=2000&test=2000&ep=60~reg=l2&lam=0.003~drop1=0.5&drop2=0.5',
     charts: ['loss', 'accuracy', 'results'],
   },
