@@ -167,8 +167,11 @@ const requests = {
   export({ id }) {
     return get(id).run.exportSafetensors();
   },
+  // The test numbers of the loaded weights replace those of the weights they replaced.
   import({ id, bytes }) {
-    get(id).run.importSafetensors(bytes);
+    const { run } = get(id);
+    run.importSafetensors(bytes);
+    return run.evaluateTest();
   },
 };
 
