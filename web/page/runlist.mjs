@@ -59,7 +59,8 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     r.status.title = run.error ?? '';
     const result = finalResult(run);
     setText(r.acc, result ? pct(result.testAcc) : '');
-    r.acc.title = run.restored ? `Test accuracy of epoch ${run.restored.epoch}, restored by early stopping` : 'Test accuracy after the last epoch';
+    r.acc.title = run.loaded ? `Test accuracy of the weights loaded from ${run.loaded.name}`
+      : run.restored ? `Test accuracy of epoch ${run.restored.epoch}, restored by early stopping` : 'Test accuracy after the last epoch';
     const running = run.status === 'running';
     const resumable = run.status === 'paused';
     r.play.hidden = !running && !resumable;

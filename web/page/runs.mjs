@@ -37,6 +37,7 @@ export function newRun(id, config, color) {
     color,
     label: '',
     status: 'creating', // creating | paused | running | done | error
+    loaded: null, // { name, epoch, testLoss, testAcc } of weights loaded from a file
     started: false,
     stopReason: 'none',
     error: null,
@@ -115,9 +116,10 @@ export function progressOf(run) {
 
 const lastEpoch = (run) => run.epochs[run.epochs.length - 1];
 
-/** The test result the run's model now has: the restored best epoch's after early stopping,
- * otherwise the last epoch's; with the epoch it belongs to. */
+/** The test result of the weights the run now holds: those loaded from a file, the restored best
+ * epoch's after early stopping, otherwise the last epoch's; with the epoch it belongs to. */
 export function finalResult(run) {
+  if (run.loaded) return run.loaded;
   if (run.restored) return run.restored;
   const last = lastEpoch(run);
   return last ? { epoch: last.epoch, testLoss: last.testLoss, testAcc: last.testAcc } : null;
