@@ -17,7 +17,7 @@ all: web
 
 EMCC        := emcc
 WASM_SRC    := $(CORE_SRC) src/wasm/layout.c
-WASM_FNS    := malloc free lnw_fields lnw_sizeof ln_config_default ln_dataset_from_idx ln_dataset_free \
+WASM_FNS    := malloc free lnw_fields lnw_constants lnw_sizeof ln_layer_name ln_config_default ln_dataset_from_idx ln_dataset_free \
                ln_dataset_count ln_dataset_image ln_dataset_label ln_trainer_create ln_trainer_free \
                ln_trainer_advance ln_trainer_metrics ln_trainer_histogram ln_trainer_params \
                ln_trainer_set_params ln_trainer_reinit_layer ln_trainer_predict \

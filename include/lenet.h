@@ -44,8 +44,6 @@ typedef struct {
     char msg[256];
 } ln_error;
 
-const char *ln_status_name(ln_status s);
-
 /* ---- layers and parameter tensors -------------------------------------------------------- */
 
 /* Layers that own parameters, in forward order. Bit (1u << layer) of a mask names a layer. */
@@ -171,7 +169,6 @@ typedef struct ln_trainer ln_trainer;
 ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dataset *train,
                             const ln_dataset *test, ln_error *err);
 void ln_trainer_free(ln_trainer *t);
-const ln_config *ln_trainer_config(const ln_trainer *t);
 
 typedef enum {
     LN_EV_STEP = 1,  /* a training step finished: step metrics are fresh */
@@ -186,6 +183,15 @@ typedef enum {
     LN_STOP_EARLY,    /* early stopping */
     LN_STOP_DIVERGED, /* NaN or Inf: the weights are those before the bad step */
 } ln_stop_reason;
+
+/* The work the next unit does. */
+typedef enum {
+    LN_PHASE_TRAIN,      /* training steps */
+    LN_PHASE_EVAL_TRAIN, /* evaluating the training subset */
+    LN_PHASE_EVAL_VAL,   /* evaluating the validation set */
+    LN_PHASE_EVAL_TEST,  /* evaluating the test set, then closing the epoch */
+    LN_PHASE_DONE        /* closing the run, or over */
+} ln_phase;
 
 /* Does one unit of work: one training step, one evaluation batch (at most 256 samples) or the
  * end-of-epoch bookkeeping, and says which in *ev. The numbers do not depend on how the units
@@ -205,12 +211,15 @@ typedef struct {
     int32_t step;        /* training steps done */
     int32_t steps_per_epoch;
     int32_t stop_reason; /* ln_stop_reason */
+    int32_t phase;       /* ln_phase */
     /* the last training step (a batch, dropout active) */
     float loss;    /* mean cross-entropy */
     float penalty; /* regulariser term */
     float acc;
     float grad_norm[LN_NUM_LAYERS];   /* L2 norm of the data+penalty gradient, weight and bias */
     float weight_norm[LN_NUM_LAYERS]; /* L2 norm of the layer's parameters */
+    /* the last evaluation batch: its split (an ln_phase) and the samples of it done so far */
+    int32_t eval_split, eval_done, eval_total;
     /* the last completed epoch (loss = cross-entropy; penalty apart) */
     float train_loss, train_acc;
     float val_loss, val_acc;
@@ -218,8 +227,17 @@ typedef struct {
     float epoch_penalty;
     float sparsity;                      /* fraction of kernel weights with |w| < 1e-3 */
     float layer_sparsity[LN_NUM_LAYERS];
+    /* the same epoch's training steps: means of the step losses and accuracies, mean and max of
+     * the gradient norms, and the weight norms once its last step was taken */
+    float epoch_loss, epoch_acc;
+    float grad_mean[LN_NUM_LAYERS];
+    float grad_max[LN_NUM_LAYERS];
+    float epoch_weight_norm[LN_NUM_LAYERS];
     int32_t best_epoch; /* early stopping: the epoch with the lowest validation loss */
     float best_val_loss;
+    /* restore-best put that epoch's weights back at the end (after an early stop or the last
+     * epoch); the evaluation and weight fields above are then that epoch's. 0: nothing restored. */
+    int32_t restored_epoch;
     int32_t train_count, val_count, test_count; /* samples in each split after digit_mask */
     /* FNV-1a hash of the dataset indices of the last training batch, in order: two runs whose
      * hashes agree step by step saw the same batches. */

@@ -14,7 +14,17 @@
 #define EVAL_CHUNK 256
 #define TRAIN_EVAL_MAX 10000
 
-enum { PH_TRAIN, PH_EVAL_TRAIN, PH_EVAL_VAL, PH_EVAL_TEST, PH_EPOCH_END, PH_FINISH, PH_DONE };
+/* The evaluation phases follow each other in this order (eval_chunk steps through them) and
+ * share their numbers with ln_phase, which names them in ln_metrics. */
+enum {
+    PH_TRAIN = LN_PHASE_TRAIN,
+    PH_EVAL_TRAIN = LN_PHASE_EVAL_TRAIN,
+    PH_EVAL_VAL = LN_PHASE_EVAL_VAL,
+    PH_EVAL_TEST = LN_PHASE_EVAL_TEST,
+    PH_EPOCH_END,
+    PH_FINISH,
+    PH_DONE
+};
 
 struct ln_trainer {
     ln_config cfg;
@@ -37,6 +47,10 @@ struct ln_trainer {
     long eval_correct;
     long opt_t; /* optimiser steps since its state was reset */
     int wait;   /* early stopping: epochs without improvement */
+    /* sums over the current epoch's training steps, for its means and maxima */
+    double sum_loss, sum_acc, sum_grad[LN_NUM_LAYERS];
+    float max_grad[LN_NUM_LAYERS];
+    int epoch_steps;
     ln_metrics m, best;
 };
 
@@ -159,6 +173,8 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->m.test_count = t->test_count;
     t->m.train_loss = t->m.train_acc = t->m.val_loss = t->m.val_acc = NAN;
     t->m.test_loss = t->m.test_acc = t->m.best_val_loss = NAN;
+    t->m.epoch_loss = t->m.epoch_acc = NAN;
+    for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.grad_mean[l] = t->m.grad_max[l] = t->m.epoch_weight_norm[l] = NAN;
     t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
     for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
     t->phase = PH_TRAIN;
@@ -182,8 +198,6 @@ void ln_trainer_free(ln_trainer *t) {
     free(t->best_test_pred);
     free(t);
 }
-
-const ln_config *ln_trainer_config(const ln_trainer *t) { return &t->cfg; }
 
 /* Copies n samples into the model's input, shifted at random when augmenting. */
 static void load_batch(ln_trainer *t, const ln_dataset *d, const int32_t *idx, int n, int augment) {
@@ -269,6 +283,13 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
         }
     }
     t->m.step++;
+    t->sum_loss += t->m.loss;
+    t->sum_acc += t->m.acc;
+    for (int l = 0; l < LN_NUM_LAYERS; l++) {
+        t->sum_grad[l] += t->m.grad_norm[l];
+        if (t->m.grad_norm[l] > t->max_grad[l]) t->max_grad[l] = t->m.grad_norm[l];
+    }
+    t->epoch_steps++;
     if (++t->cursor == t->m.steps_per_epoch) {
         t->phase = PH_EVAL_TRAIN;
         t->cursor = 0;
@@ -287,6 +308,8 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
         t->eval_correct = 0;
     }
     int n = min_int(EVAL_CHUNK, count - t->cursor);
+    t->m.eval_split = t->phase;
+    t->m.eval_total = count;
     if (n > 0) {
         load_batch(t, d, idx + t->cursor, n, 0);
         model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
@@ -298,6 +321,7 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
         }
         t->cursor += n;
     }
+    t->m.eval_done = t->cursor;
     if (t->cursor < count) {
         *ev = LN_EV_EVAL;
         return;
@@ -320,6 +344,17 @@ static void end_epoch(ln_trainer *t, ln_event *ev) {
     t->m.epoch++;
     t->m.epoch_penalty = (float)reg_penalty(c, t->params);
     t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
+    double n = t->epoch_steps;
+    t->m.epoch_loss = (float)(t->sum_loss / n);
+    t->m.epoch_acc = (float)(t->sum_acc / n);
+    for (int l = 0; l < LN_NUM_LAYERS; l++) {
+        t->m.grad_mean[l] = (float)(t->sum_grad[l] / n);
+        t->m.grad_max[l] = t->max_grad[l];
+        t->m.epoch_weight_norm[l] = t->m.weight_norm[l];
+    }
+    t->sum_loss = t->sum_acc = 0.0;
+    for (int l = 0; l < LN_NUM_LAYERS; l++) t->sum_grad[l] = 0.0, t->max_grad[l] = 0.0f;
+    t->epoch_steps = 0;
     int stop = 0;
     if (c->early_stopping) {
         /* Keras's rule: an improvement is a drop of more than min_delta below the best. */
@@ -352,27 +387,38 @@ static void finish(ln_trainer *t, ln_event *ev) {
         t->m.epoch_penalty = t->best.epoch_penalty;
         t->m.sparsity = t->best.sparsity;
         memcpy(t->m.layer_sparsity, t->best.layer_sparsity, sizeof t->m.layer_sparsity);
+        memcpy(t->m.epoch_weight_norm, t->best.epoch_weight_norm, sizeof t->m.epoch_weight_norm);
         for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
+        t->m.restored_epoch = t->m.best_epoch;
     }
     t->phase = PH_DONE;
     *ev = LN_EV_DONE;
 }
 
+/* The public phase of an internal one: closing an epoch ends its evaluation, closing the run
+ * is part of being done. */
+static int public_phase(int phase) {
+    return phase <= PH_EVAL_TEST ? phase : phase == PH_EPOCH_END ? LN_PHASE_EVAL_TEST : LN_PHASE_DONE;
+}
+
 ln_status ln_trainer_advance(ln_trainer *t, ln_event *ev, ln_error *err) {
     ln_event dummy;
+    ln_status s = LN_OK;
     if (!ev) ev = &dummy;
     if (!t) return ln_fail(err, LN_E_ARG, "no trainer");
     switch (t->phase) {
-    case PH_TRAIN: return train_step(t, ev, err);
+    case PH_TRAIN: s = train_step(t, ev, err); break;
     case PH_EVAL_TRAIN:
     case PH_EVAL_VAL:
-    case PH_EVAL_TEST: eval_chunk(t, ev); return LN_OK;
-    case PH_EPOCH_END: end_epoch(t, ev); return LN_OK;
-    case PH_FINISH: finish(t, ev); return LN_OK;
+    case PH_EVAL_TEST: eval_chunk(t, ev); break;
+    case PH_EPOCH_END: end_epoch(t, ev); break;
+    case PH_FINISH: finish(t, ev); break;
     default:
         *ev = LN_EV_DONE;
         return ln_fail(err, LN_E_STATE, "training is over");
     }
+    t->m.phase = public_phase(t->phase);
+    return s;
 }
 
 ln_status ln_trainer_run_epoch(ln_trainer *t, ln_error *err) {

@@ -3,6 +3,7 @@
  * Node (no evaluation, after a 10-step warm-up), and the median of repetitions.
  */
 import { parse } from '../web/lib/config.mjs';
+import { drive } from '../web/lib/driver.mjs';
 
 /** Samples/s of the training steps of one epoch of `samples` samples at batch `bs`. */
 export function nodeRate(engine, samples, bs) {
@@ -10,7 +11,12 @@ export function nodeRate(engine, samples, bs) {
   run.advance({ maxUnits: 10 });
   let steps = 0;
   const start = performance.now();
-  while (run.advance({ maxUnits: 1 }).steps.length) steps++;
+  // Unit by unit until the epoch's evaluation begins.
+  drive(run, {
+    budget: { maxUnits: 1 },
+    onEvents: (events) => { steps += events.filter((e) => e.type === 'step').length; },
+    until: (events) => events.at(-1).phase !== 'train',
+  });
   const seconds = (performance.now() - start) / 1000;
   run.free();
   return (steps * bs) / seconds;

@@ -5,8 +5,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse, SCHEMA, serialize, validate } from '../web/lib/config.mjs';
-import { LAYERS } from '../web/lib/engine.mjs';
+import { parse, SCHEMA, validate } from '../web/lib/config.mjs';
+import { drive, parseBudget } from '../web/lib/driver.mjs';
+import { LabError } from '../web/lib/errors.mjs';
+import { finalResult, labelRuns, newHistory, record, toCsv, toJson } from '../web/lib/history.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 
 const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
@@ -18,6 +20,7 @@ const OPTIONS = {
   csv: { type: 'string' },
   save: { type: 'string' },
   load: { type: 'string' },
+  chunk: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -30,17 +33,20 @@ Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
 
   -c, --config HASH   the experiment: a whole link, '#v=1&act=relu&...' or 'act=relu&...'
       --epochs N      train for N epochs (same as --ep N)
-      --json FILE     write the config, the per-epoch history, gradient norms, sparsity,
-                      the final test metrics and the throughput as JSON
-      --csv FILE      write the per-epoch history as CSV
+      --json FILE     write the run as JSON: link, config, how it ended, the final result
+                      (the restored epoch's after restore-best), every epoch, every step
+      --csv FILE      write one row per epoch as CSV (the page's Download CSV, same bytes)
       --save FILE     write the trained weights as safetensors
       --load FILE     start from these safetensors weights (fine-tuning)
+      --chunk SIZE    advance the run SIZE units of work at a time (7) or SIZE ms at a
+                      time (50ms); default 100ms. The numbers never depend on it
   -q, --quiet         print nothing but errors
   -h, --help          this text
 
 Experiment keys (any of them as --KEY VALUE):
 ${SCHEMA.map((e) => `  ${e.key.padEnd(7)} ${e.label}${e.choices ? ` (${e.choices.join('|')})` : e.min !== undefined ? ` [${e.min}, ${e.max}]` : ''}, default ${e.default === '' ? "''" : e.default}`).join('\n')}
 
+Throughput goes to the terminal only, so the JSON and CSV files are the same run after run.
 Exit status: 0 done, 2 bad arguments or input, 3 training diverged.`;
 
 class UsageError extends Error {}
@@ -69,17 +75,16 @@ async function readWeights(path) {
 function reporter(quiet, tty) {
   let lastDraw = 0;
   return {
-    progress(run, r, samplesPerSecond) {
+    progress(h, totalSteps, samplesPerSecond) {
       if (quiet || !tty) return;
       const now = Date.now();
-      if (now - lastDraw < 100 && !r.done) return;
+      if (now - lastDraw < 100) return;
       lastDraw = now;
-      const total = run.config.ep * r.stepsPerEpoch;
-      const frac = total ? Math.min(1, r.step / total) : 1;
+      const frac = totalSteps ? Math.min(1, h.step / totalSteps) : 1;
       const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '-');
-      const m = run.metrics();
-      process.stderr.write(`\repoch ${Math.min(r.epoch + 1, run.config.ep)}/${run.config.ep} [${bar}] ${(100 * frac).toFixed(0).padStart(3)}%` +
-        `  loss ${m.loss?.toFixed(4) ?? '-'}  ${Math.round(samplesPerSecond)} samples/s `);
+      const loss = h.steps.at(-1)?.loss;
+      process.stderr.write(`\repoch ${Math.min(h.epoch + 1, h.config.ep)}/${h.config.ep} [${bar}] ${(100 * frac).toFixed(0).padStart(3)}%` +
+        `  loss ${loss?.toFixed(4) ?? '-'}  ${Math.round(samplesPerSecond)} samples/s `);
     },
     epoch(e) {
       if (quiet) return;
@@ -88,14 +93,6 @@ function reporter(quiet, tty) {
       console.log(`epoch ${e.epoch}: train loss ${f(e.trainLoss)} acc ${f(e.trainAcc)} | val loss ${f(e.valLoss)} acc ${f(e.valAcc)} | test loss ${f(e.testLoss)} acc ${f(e.testAcc)}`);
     },
   };
-}
-
-function csv(history) {
-  const head = ['epoch', 'step', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_loss', 'test_acc', 'penalty', 'sparsity',
-    ...LAYERS.map((l) => `grad_norm_${l}`), ...LAYERS.map((l) => `sparsity_${l}`)];
-  const rows = history.map((e) => [e.epoch, e.step, e.trainLoss, e.trainAcc, e.valLoss, e.valAcc, e.testLoss, e.testAcc, e.penalty,
-    e.sparsity, ...e.gradNorm, ...e.layerSparsity].map((x) => (x === null ? '' : String(x))).join(','));
-  return [head.join(','), ...rows].join('\n') + '\n';
 }
 
 async function main(argv) {
@@ -114,68 +111,48 @@ async function main(argv) {
   if (values.load) weights = await readWeights(values.load);
   else if (config.from === 'pretrained') weights = await readWeights(PRETRAINED);
 
+  const budget = values.chunk === undefined ? { maxMs: 100 } : parseBudget(values.chunk);
+
   const engine = await loadEngineWithData('simd');
-  let run;
-  try {
-    run = engine.createRun(config, { weights });
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const run = engine.createRun(config, { weights });
+  const { stepsPerEpoch, trainCount } = run.metrics();
+  const history = newHistory(1, config);
+  labelRuns([history]);
   const out = reporter(values.quiet, process.stderr.isTTY);
-  const history = [];
-  let gradSums = LAYERS.map(() => 0), gradSteps = 0, samples = 0, result;
-  // An epoch's last batch may be short: count whole epochs by the training set's size.
-  const samplesTrained = (m) => {
-    const full = Math.floor(m.step / m.stepsPerEpoch);
-    return full * m.trainCount + Math.min((m.step - full * m.stepsPerEpoch) * config.bs, m.trainCount);
+  // Only for the rate shown: an epoch's last batch may be short, so whole epochs count the
+  // training set's size.
+  const samplesTrained = (step) => {
+    const full = Math.floor(step / stepsPerEpoch);
+    return full * trainCount + Math.min((step - full * stepsPerEpoch) * config.bs, trainCount);
   };
   const started = performance.now();
-  do {
-    result = run.advance({ maxMs: 100 });
-    for (const s of result.steps) {
-      s.gradNorm.forEach((g, i) => { gradSums[i] += g ?? 0; });
-      gradSteps++;
-    }
-    samples = samplesTrained(run.metrics());
-    for (const e of result.epochs) {
-      // The epoch's mean gradient norm per layer: what vanishing or exploding gradients look like.
-      const entry = { ...e, gradNorm: gradSums.map((g) => (gradSteps ? g / gradSteps : null)) };
-      history.push(entry);
-      out.epoch(entry);
-      gradSums = LAYERS.map(() => 0);
-      gradSteps = 0;
-    }
-    out.progress(run, result, samples / ((performance.now() - started) / 1000));
-  } while (!result.done);
-  const seconds = (performance.now() - started) / 1000;
-  const m = run.metrics();
-  samples = samplesTrained(m);
+  const rate = () => samplesTrained(history.step) / ((performance.now() - started) / 1000);
+  drive(run, {
+    budget,
+    onEvents(events) {
+      record(history, events);
+      for (const e of events) if (e.type === 'epoch') out.epoch(e);
+      out.progress(history, config.ep * stepsPerEpoch, rate());
+    },
+  });
+  const samplesPerSecond = rate();
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
 
-  const report = {
-    config: serialize(config),
-    history,
-    final: {
-      stopReason: m.stopReason, error: m.error, epochs: m.epoch, steps: m.step, bestEpoch: m.bestEpoch || null,
-      testLoss: m.testLoss, testAcc: m.testAcc, sparsity: m.sparsity, layerSparsity: m.layerSparsity,
-      gradNorm: m.gradNorm, weightNorm: m.weightNorm,
-      trainCount: m.trainCount, valCount: m.valCount, testCount: m.testCount,
-    },
-    throughput: { samples, seconds, samplesPerSecond: samples / seconds },
-  };
-  if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  if (values.csv) await writeFile(values.csv, csv(history));
-  if (values.save && m.stopReason !== 'diverged') await writeFile(values.save, run.exportSafetensors());
-  if (m.stopReason === 'diverged') {
-    console.error(`diverged: ${m.error}`);
+  if (values.json) await writeFile(values.json, toJson([history]));
+  if (values.csv) await writeFile(values.csv, toCsv([history]));
+  if (values.save && history.stopReason !== 'diverged') await writeFile(values.save, run.exportSafetensors());
+  run.free();
+  if (history.stopReason === 'diverged') {
+    console.error(`diverged: ${history.message}`);
     return 3;
   }
   if (!values.quiet) {
-    const note = m.stopReason === 'early' ? ` (early stop; best epoch ${m.bestEpoch} restored when asked)` : '';
-    console.log(`test accuracy ${(100 * m.testAcc).toFixed(2)} %, loss ${m.testLoss.toFixed(4)} after ${m.epoch} epochs${note}; ` +
-      `${Math.round(report.throughput.samplesPerSecond)} samples/s including evaluation`);
+    const r = finalResult(history);
+    const stop = `${history.epoch} epochs${history.stopReason === 'early' ? ' (early stop)' : ''}`;
+    const note = history.restoredEpoch ? `; epoch ${history.restoredEpoch}, the best, restored` : '';
+    console.log(`test accuracy ${(100 * r.testAcc).toFixed(2)} %, loss ${r.testLoss.toFixed(4)} after ${stop}${note}; ` +
+      `${Math.round(samplesPerSecond)} samples/s including evaluation`);
   }
-  run.free();
   return 0;
 }
 
@@ -183,6 +160,7 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => {
     console.error(`train: ${e.message}`);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
+    // A bad config, data or weights file is bad input too.
+    process.exitCode = e instanceof UsageError || (e instanceof LabError && e.code.startsWith('bad-')) ? 2 : 1;
   },
 );

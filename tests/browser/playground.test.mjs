@@ -4,13 +4,17 @@
 // a digit drawn with the mouse. Needs `make web`.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse, parseLink } from '../../web/lib/config.mjs';
 import { loadEngineWithData } from '../../tools/engine-node.mjs';
-import { BROWSERS, SCREENSHOTS, openLab, ready, requireSite, snapshot, trainToEnd, waitFor } from './browser.mjs';
+import { BROWSERS, REPO, SCREENSHOTS, openLab, ready, requireSite, snapshot, trainToEnd, waitFor } from './browser.mjs';
 
 const SMALL = 'n=500&val=100&test=500&ep=2';
+const execute = promisify(execFile);
 
 before(async () => {
   await requireSite();
@@ -58,6 +62,22 @@ async function drawDigit(page) {
 }
 
 const pct = (acc) => `${(acc * 100).toFixed(2)}%`;
+// A CSV row's cells: commas inside quotes (the labels have them) do not split.
+const cells = (row) => row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+
+/** The CLI's --csv, --json and --save files for a link. */
+async function trainInCli(link) {
+  const dir = await mkdtemp(join(tmpdir(), 'lenet-cli-'));
+  try {
+    const file = (name) => join(dir, name);
+    await execute(process.execPath, [join(REPO, 'tools/train.mjs'), '--config', link,
+      '--csv', file('curves.csv'), '--json', file('runs.json'), '--save', file('weights.safetensors'), '-q']);
+    const [csv, json, weights] = await Promise.all(['curves.csv', 'runs.json', 'weights.safetensors'].map((n) => readFile(file(n))));
+    return { csv, json, weights };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 for (const name of BROWSERS) {
   describe(name, () => {
@@ -172,20 +192,35 @@ for (const name of BROWSERS) {
       await tab.close();
     });
 
-    test('early stopping shows the restored epoch everywhere; after the skip link, Copy link still shares the experiment', async () => {
-      // min_delta 10: no epoch improves on the first, so training stops after epoch 2 and restores 1.
-      const tab = await lab.page('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10~seed=2');
+    test('restore-best shows the restored epoch everywhere, after early stopping and after the last epoch; after the skip link, Copy link still shares the experiment', async () => {
+      // min_delta 10: no epoch improves on the first, so the first run stops early after epoch 2
+      // and the second (patience 10) ends by its 3 epochs; both restore epoch 1.
+      const tab = await lab.page('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10~ep=3&pat=10');
       await ready(tab);
       await waitFor(async () => (await snapshot(tab)).runs.length === 2, 'both runs');
       const s = await trainToEnd(tab, 2);
-      const [run] = s.runs;
-      assert.equal(run.stopReason, 'early');
-      assert.equal(run.epochs.length, 2);
-      const expected = pct(run.epochs[0].testAcc);
-      assert.equal(await tab.text('.run-acc'), expected);
-      assert.match(await tab.attribute('.run-acc', 'title'), /epoch 1, restored by early stopping/);
-      await waitFor(async () => (await tab.text('#test-acc')).includes(expected), 'the results of the restored epoch');
-      assert.match(await tab.text('#run-progress'), new RegExp(`test ${expected.replace('.', '\\.')} \\(epoch 1, restored\\)`));
+      const [early, byEpochs] = s.runs;
+      assert.deepEqual([early.stopReason, early.epochs.length], ['early', 2]);
+      assert.deepEqual([byEpochs.stopReason, byEpochs.epochs.length], ['epochs', 3]);
+      const csv = (await tab.download('#export-csv')).bytes.toString().trim().split('\r\n').map(cells);
+      const json = JSON.parse((await tab.download('#export-json')).bytes);
+      const restoredColumn = csv[0].indexOf('restored');
+      const accColumn = csv[0].indexOf('test_acc');
+      for (const [i, run] of [early, byEpochs].entries()) {
+        assert.equal(run.restoredEpoch, 1);
+        const expected = pct(run.epochs[0].testAcc);
+        assert.notEqual(pct(run.epochs.at(-1).testAcc), expected, 'the last epoch scores otherwise, or this shows nothing');
+        assert.equal(await tab.evaluate((k) => document.querySelectorAll('.run-acc')[k].textContent, i), expected);
+        assert.match(await tab.evaluate((k) => document.querySelectorAll('.run-acc')[k].title, i), /epoch 1, restored by early stopping/);
+        await tab.evaluate((k) => document.querySelectorAll('.run-pick')[k].click(), i);
+        await waitFor(async () => (await tab.text('#test-acc')) === `${expected} test accuracy`, `run ${run.id}'s Results to show epoch 1`);
+        assert.ok((await tab.text('#run-progress')).includes(`test ${expected} (epoch 1, restored)`), await tab.text('#run-progress'));
+        const rows = csv.filter((row) => row[0] === String(run.id));
+        assert.deepEqual(rows.map((row) => row[restoredColumn]), rows.map((_, k) => (k === 0 ? '1' : '')));
+        assert.equal(Number(rows[0][accColumn]), run.epochs[0].testAcc);
+        assert.equal(json.runs[i].restoredEpoch, 1);
+        assert.equal(json.runs[i].result.testAcc, run.epochs[0].testAcc);
+      }
 
       await tab.focus('a.skip');
       await tab.press('Enter');
@@ -213,11 +248,16 @@ for (const name of BROWSERS) {
       const csv = await tab.download('#export-csv');
       assert.equal(csv.name, 'lenet-lab-curves.csv');
       const rows = csv.bytes.toString().trim().split('\r\n');
-      assert.match(rows[0], /^run,label,epoch,step,trainLoss,/);
+      assert.match(rows[0], /^run,label,epoch,step,train_loss,/);
       assert.equal(rows.length, 1 + s.runs[0].epochs.length);
-      const json = JSON.parse((await tab.download('#export-json')).bytes);
+      const jsonFile = await tab.download('#export-json');
+      const json = JSON.parse(jsonFile.bytes);
       assert.deepEqual(json.runs[0].epochs, s.runs[0].epochs);
       assert.equal(json.runs[0].steps.length, s.runs[0].step); // short runs keep every step
+      // The CLI writes the same files for the same link, byte for byte.
+      const cli = await trainInCli(LINK);
+      assert.ok(csv.bytes.equals(cli.csv), 'page and CLI CSV differ');
+      assert.ok(jsonFile.bytes.equals(cli.json), 'page and CLI JSON differ');
 
       const weights = await tab.download('#weights-save');
       assert.match(weights.name, /\.safetensors$/);

@@ -165,6 +165,92 @@ static void test_early_stopping_restores_best(void) {
     free(epoch1);
 }
 
+/* Restore-best applies when the run ends by its last epoch too, not only after an early stop. */
+static void test_restore_best_at_last_epoch(void) {
+    ln_config c = small_config();
+    c.epochs = 3, c.early_stopping = 1, c.patience = 100, c.restore_best = 1;
+    c.min_delta = 10.0f; /* epoch 1 stays the best */
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    float *epoch1 = malloc(sizeof(float) * LN_NUM_PARAMS);
+    ln_metrics m, m1 = {0}, m3 = {0};
+    ln_event ev = LN_EV_STEP;
+    ln_error err;
+    while (ev != LN_EV_DONE && ln_trainer_advance(t, &ev, &err) == LN_OK) {
+        ln_trainer_metrics(t, &m);
+        if (ev == LN_EV_EPOCH && m.epoch == 1) memcpy(epoch1, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS), m1 = m;
+        if (ev == LN_EV_EPOCH && m.epoch == 3) m3 = m;
+        if (ev != LN_EV_DONE) CHECK(m.restored_epoch == 0, "restored_epoch %d before the end", m.restored_epoch);
+    }
+    ln_trainer_metrics(t, &m);
+    CHECK(m.stop_reason == LN_STOP_EPOCHS && m.epoch == 3 && m.best_epoch == 1 && m.restored_epoch == 1,
+          "stop %d epoch %d best %d restored %d", m.stop_reason, m.epoch, m.best_epoch, m.restored_epoch);
+    CHECK(m.phase == LN_PHASE_DONE, "phase %d", m.phase);
+    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * LN_NUM_PARAMS) == 0, "best weights not restored");
+    CHECK(m.train_loss == m1.train_loss && m.val_loss == m1.val_loss && m.test_loss == m1.test_loss &&
+              m.test_acc == m1.test_acc && m.epoch_penalty == m1.epoch_penalty && m.sparsity == m1.sparsity,
+          "final metrics are not epoch 1's");
+    CHECK(m3.test_loss != m1.test_loss, "epoch 3 evaluated the same as epoch 1");
+    for (int l = 0; l < LN_NUM_LAYERS; l++)
+        CHECK(m.epoch_weight_norm[l] == m1.epoch_weight_norm[l] && m.weight_norm[l] == m1.epoch_weight_norm[l],
+              "layer %d weight norm %g, epoch 1 had %g", l, m.weight_norm[l], m1.epoch_weight_norm[l]);
+    ln_trainer_free(t);
+    /* Without restore_best nothing is restored, and the metrics stay the last epoch's. */
+    c.restore_best = 0;
+    t = make(&c);
+    run_all(t, &err);
+    ln_trainer_metrics(t, &m);
+    CHECK(m.restored_epoch == 0 && m.test_loss == m3.test_loss, "restored %d without restore_best", m.restored_epoch);
+    ln_trainer_free(t);
+    free(epoch1);
+}
+
+/* The epoch record's aggregates are those of its own steps' values, whatever came before. */
+static void test_epoch_aggregates(void) {
+    ln_config c = small_config();
+    c.dropout1 = 0.3f, c.augment_shift = 1, c.reg = LN_REG_L2, c.reg_lambda = 1e-3f, c.epochs = 3;
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    double sum_loss = 0, sum_acc = 0, sum_grad[LN_NUM_LAYERS] = {0};
+    float max_grad[LN_NUM_LAYERS] = {0}, last_weight_norm[LN_NUM_LAYERS] = {0};
+    int steps = 0, epochs = 0, evals = 0, last_split = -1;
+    ln_metrics m;
+    ln_event ev = LN_EV_STEP;
+    ln_error err;
+    while (ev != LN_EV_DONE && ln_trainer_advance(t, &ev, &err) == LN_OK) {
+        ln_trainer_metrics(t, &m);
+        if (ev == LN_EV_STEP) {
+            sum_loss += m.loss, sum_acc += m.acc, steps++;
+            for (int l = 0; l < LN_NUM_LAYERS; l++) {
+                sum_grad[l] += m.grad_norm[l];
+                if (m.grad_norm[l] > max_grad[l]) max_grad[l] = m.grad_norm[l];
+                last_weight_norm[l] = m.weight_norm[l];
+            }
+            CHECK(m.phase == (steps == m.steps_per_epoch ? LN_PHASE_EVAL_TRAIN : LN_PHASE_TRAIN), "phase %d after step %d", m.phase, steps);
+        } else if (ev == LN_EV_EVAL) {
+            evals++;
+            CHECK(m.eval_split >= last_split && m.eval_done > 0 && m.eval_done <= m.eval_total, "eval %d: split %d %d/%d",
+                  evals, m.eval_split, m.eval_done, m.eval_total);
+            last_split = m.eval_split;
+        } else if (ev == LN_EV_EPOCH) {
+            epochs++;
+            CHECK(steps == m.steps_per_epoch && last_split == LN_PHASE_EVAL_TEST, "epoch %d after %d steps", epochs, steps);
+            CHECK(m.epoch_loss == (float)(sum_loss / steps) && m.epoch_acc == (float)(sum_acc / steps),
+                  "epoch %d mean loss %.9g vs %.9g", epochs, m.epoch_loss, sum_loss / steps);
+            for (int l = 0; l < LN_NUM_LAYERS; l++) {
+                CHECK(m.grad_mean[l] == (float)(sum_grad[l] / steps) && m.grad_max[l] == max_grad[l],
+                      "epoch %d layer %d grad mean %.9g max %.9g", epochs, l, m.grad_mean[l], m.grad_max[l]);
+                CHECK(m.epoch_weight_norm[l] == last_weight_norm[l], "epoch %d layer %d weight norm", epochs, l);
+                sum_grad[l] = 0, max_grad[l] = 0;
+            }
+            CHECK(m.grad_max[0] > m.grad_mean[0] && m.grad_mean[0] > 0, "max above mean");
+            sum_loss = sum_acc = 0, steps = 0, last_split = -1;
+        }
+    }
+    CHECK(epochs == 3 && evals >= 9, "%d epochs, %d evaluation batches", epochs, evals);
+    ln_trainer_free(t);
+}
+
 static void test_divergence_is_caught(void) {
     ln_config c = small_config();
     c.optimizer = LN_OPT_MOMENTUM, c.lr = 10.0f, c.activation = LN_ACT_TANH, c.epochs = 10;
@@ -328,6 +414,8 @@ int main(void) {
     RUN(test_deterministic);
     RUN(test_streams_independent);
     RUN(test_early_stopping_restores_best);
+    RUN(test_restore_best_at_last_epoch);
+    RUN(test_epoch_aggregates);
     RUN(test_divergence_is_caught);
     RUN(test_freezing);
     RUN(test_params_predict_histogram);

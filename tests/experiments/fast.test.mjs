@@ -17,7 +17,7 @@ test('vanishing: sigmoid with a small initialiser starves conv1 of gradient', as
 test('exploding: a huge learning rate diverges and is stopped with a clear status', async () => {
   const [huge, sane] = await runExperiment('exploding');
   assert.equal(huge.final.stopReason, 'diverged');
-  assert.match(huge.final.error, /diverged at step \d+ .*loss exceeded 1000.*weights are those before/);
+  assert.match(huge.final.message, /diverged at step \d+ .*loss exceeded 1000.*weights are those before/);
   assert.ok(huge.steps.length < 100, `stopped after ${huge.steps.length} steps`);
   const [first, beforeStop] = [huge.steps[0], huge.steps.at(-2)];
   assert.ok(beforeStop.weightNorm[FC2] > 10 * first.weightNorm[FC2], 'weight norms grow tenfold');

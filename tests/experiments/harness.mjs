@@ -1,13 +1,15 @@
 // Runs a guided experiment's link headless, exactly as the page would, and summarises each run.
 import { readFile } from 'node:fs/promises';
 import { parseLink } from '../../web/lib/config.mjs';
+import { drive } from '../../web/lib/driver.mjs';
 import { EXPERIMENTS } from '../../web/lib/experiments.mjs';
+import { newHistory, record } from '../../web/lib/history.mjs';
 import { loadEngineWithData } from '../../tools/engine-node.mjs';
 
 const PRETRAINED = new URL('../../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
 let engine;
 
-/** Every run of experiment `id`: its epochs, steps and final metrics. */
+/** Every run of experiment `id`: its epochs, steps and final result (epochs: how many ran). */
 export async function runExperiment(id) {
   const experiment = EXPERIMENTS.find((e) => e.id === id);
   if (!experiment) throw new Error(`no experiment ${id}`);
@@ -15,18 +17,14 @@ export async function runExperiment(id) {
   if (warnings.length) throw new Error(`experiment ${id} has a bad link: ${warnings.join('; ')}`);
   engine ??= await loadEngineWithData('simd');
   const weights = new Uint8Array(await readFile(PRETRAINED));
-  return runs.map((config) => {
+  return runs.map((config, i) => {
     const run = engine.createRun(config, { weights: config.from === 'pretrained' ? weights : undefined });
-    const steps = [], epochs = [];
-    let r;
-    do {
-      r = run.advance({ maxMs: 1000 });
-      steps.push(...r.steps);
-      epochs.push(...r.epochs);
-    } while (!r.done);
-    const final = run.metrics();
+    const h = newHistory(i + 1, config);
+    drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => record(h, events) });
+    const { testCount } = run.metrics();
     run.free();
-    return { config, steps, epochs, final, last: epochs.at(-1) };
+    const final = { ...h.result, epochs: h.epoch, stopReason: h.stopReason, message: h.message, restoredEpoch: h.restoredEpoch, testCount };
+    return { config, steps: h.steps, epochs: h.epochs, final, last: h.epochs.at(-1) };
   });
 }
 

@@ -1,8 +1,11 @@
-// The wasm engine under Node: bit-identical runs whatever the chunking, the SIMD build against
-// the build without SIMD, weights in and out, and bad input leaving everything as it was.
+// The wasm engine under Node: bit-identical runs whatever the chunking, one ordered event stream,
+// the SIMD build against the build without SIMD, weights in and out, and bad input leaving
+// everything as it was.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { parse } from '../../web/lib/config.mjs';
+import { LAYER_NAMES, parse } from '../../web/lib/config.mjs';
+import { drive, parseBudget } from '../../web/lib/driver.mjs';
+import { LabError } from '../../web/lib/errors.mjs';
 import { decodeLenet } from '../../web/lib/safetensors.mjs';
 import { loadEngine, loadEngineWithData, readMnist } from '../../tools/engine-node.mjs';
 
@@ -10,17 +13,13 @@ const SMALL = 'n=600&val=200&test=300&ep=2&drop1=0.3&aug=1&reg=l2&lam=0.001&std=
 let engine;
 before(async () => { engine = await loadEngineWithData('simd'); });
 
-/** Trains to the end with the given budget per call; returns every step, epoch and the weights. */
+/** Trains to the end with the given budget per call; returns every event, step, epoch, the end and the weights. */
 function trainAll(eng, hash, budget) {
   const run = eng.createRun(parse(hash).config);
-  const steps = [], epochs = [];
-  let r;
-  do {
-    r = run.advance(budget);
-    steps.push(...r.steps);
-    epochs.push(...r.epochs);
-  } while (!r.done);
-  const out = { steps, epochs, params: run.params(), metrics: run.metrics() };
+  const events = [];
+  drive(run, { budget, onEvents: (chunk) => events.push(...chunk) });
+  const of = (type) => events.filter((e) => e.type === type);
+  const out = { events, steps: of('step'), epochs: of('epoch'), done: of('done')[0], params: run.params(), metrics: run.metrics() };
   run.free();
   return out;
 }
@@ -33,8 +32,7 @@ describe('determinism', () => {
     assert.equal(one.steps.length, 2 * 19);
     assert.equal(one.epochs.length, 2);
     for (const other of [many, timed]) {
-      assert.deepEqual(other.steps, one.steps);
-      assert.deepEqual(other.epochs, one.epochs);
+      assert.deepEqual(other.events, one.events);
       assert.deepEqual(new Uint32Array(other.params.buffer), new Uint32Array(one.params.buffer));
     }
   });
@@ -53,17 +51,83 @@ describe('determinism', () => {
   });
 });
 
-test('early stopping with restore-best reports the epoch it restored', () => {
-  const run = engine.createRun(parse('n=300&val=300&test=300&ep=20&es=1&pat=1&mind=10').config);
-  const epochs = [];
-  let r;
-  do {
-    r = run.advance({ maxUnits: 50 });
-    epochs.push(...r.epochs);
-  } while (!r.done);
-  assert.equal(r.stopReason, 'early');
-  assert.deepEqual(r.restored, { epoch: 1, testLoss: epochs[0].testLoss, testAcc: epochs[0].testAcc });
-  assert.notEqual(epochs[1].testLoss, epochs[0].testLoss);
+test('events come in the order things happened, one stream', () => {
+  const { events, done } = trainAll(engine, `${SMALL}&ep=3`, { maxUnits: 7 });
+  let epoch = 0, step = 0, evaluating = null;
+  for (const e of events.slice(0, -1)) {
+    if (e.type === 'step') {
+      assert.equal(e.epoch, epoch, `step ${e.step} of epoch ${e.epoch + 1} came before epoch ${epoch}'s end`);
+      assert.equal(e.step, ++step);
+      assert.equal(evaluating, null, 'a step inside an evaluation');
+    } else if (e.type === 'eval') {
+      assert.ok(e.done > 0 && e.done <= e.total && ['train', 'val', 'test'].includes(e.split));
+      evaluating = e.done === e.total && e.split === 'test' ? 'over' : e.split;
+    } else {
+      assert.equal(e.type, 'epoch');
+      assert.equal(evaluating, 'over', 'an epoch ended before its test evaluation');
+      assert.equal(e.epoch, ++epoch);
+      assert.equal(e.step, step);
+      evaluating = null;
+    }
+  }
+  assert.equal(events.filter((e) => e.type === 'done').length, 1);
+  assert.equal(events.at(-1), done);
+  assert.equal(done.stopReason, 'epochs');
+  assert.equal(done.restoredEpoch, null);
+  assert.equal(done.result.testAcc, events.at(-2).testAcc);
+});
+
+test('the epoch record carries the aggregates of its own steps', () => {
+  const { steps, epochs } = trainAll(engine, SMALL, { maxMs: 5 });
+  for (const e of epochs) {
+    const own = steps.filter((s) => s.epoch === e.epoch - 1);
+    assert.equal(own.length, 19);
+    for (let l = 0; l < LAYER_NAMES.length; l++) {
+      const mean = own.reduce((a, s) => a + s.gradNorm[l], 0) / own.length;
+      assert.equal(e.gradMean[l], Math.fround(mean), `epoch ${e.epoch} ${LAYER_NAMES[l]}`);
+      assert.equal(e.gradMax[l], Math.max(...own.map((s) => s.gradNorm[l])));
+      assert.equal(e.weightNorm[l], own.at(-1).weightNorm[l]);
+    }
+    assert.equal(e.meanLoss, Math.fround(own.reduce((a, s) => a + s.loss, 0) / own.length));
+  }
+});
+
+test('restore-best reports the epoch it restored, after an early stop or the last epoch', () => {
+  for (const [hash, stopReason] of [['ep=20&pat=1', 'early'], ['ep=3&pat=10', 'epochs']]) {
+    const { epochs, done, params } = trainAll(engine, `n=300&val=300&test=300&es=1&mind=10&${hash}`, { maxUnits: 50 });
+    assert.equal(done.stopReason, stopReason);
+    assert.equal(done.restoredEpoch, 1);
+    assert.equal(done.result.epoch, 1);
+    const { type, phase, step, meanLoss, meanAcc, gradMean, gradMax, bestEpoch, ...first } = epochs[0];
+    assert.deepEqual({ epoch: done.result.epoch, ...done.result }, { ...first, epoch: 1 });
+    assert.notEqual(epochs.at(-1).testLoss, epochs[0].testLoss);
+    assert.equal(params.length, 44426);
+  }
+  const kept = trainAll(engine, 'n=300&val=300&test=300&es=1&mind=10&ep=3&pat=10&best=0', { maxUnits: 50 });
+  assert.equal(kept.done.restoredEpoch, null);
+  assert.equal(kept.done.result.testLoss, kept.epochs.at(-1).testLoss);
+});
+
+test('divergence is a result, not an error', () => {
+  const { steps, done } = trainAll(engine, 'n=500&val=0&test=100&ep=3&opt=momentum&lr=10&act=tanh', { maxUnits: 3 });
+  assert.equal(done.stopReason, 'diverged');
+  assert.match(done.message, /diverged at step \d+/);
+  assert.ok(steps.at(-1).loss > 1000);
+});
+
+test('errors are LabErrors with a code; constants come from the module', () => {
+  assert.deepEqual(engine.constants.layers, LAYER_NAMES);
+  assert.equal(engine.constants.size.params, 44426);
+  assert.equal(engine.constants.event.done, 4);
+  const coded = (fn, code) => assert.throws(fn, (e) => e instanceof LabError && e.code === code);
+  coded(() => engine.createRun(parse('digits=5&val=20000&n=100').config), 'bad-config');
+  coded(() => engine.createRun(parse('from=pretrained').config), 'bad-weights');
+  coded(() => engine.setData({ trainImages: new Uint8Array(3), trainLabels: new Uint8Array(3), testImages: new Uint8Array(3), testLabels: new Uint8Array(3) }), 'bad-data');
+  const run = engine.createRun(parse('n=100&val=0&test=100&ep=1').config);
+  coded(() => run.importSafetensors(new Uint8Array(4)), 'bad-weights');
+  coded(() => run.predict(new Float32Array(784).fill(NaN)), 'bad-argument');
+  coded(() => parseBudget('7.5'), 'bad-argument');
+  assert.deepEqual(parseBudget('50ms'), { maxMs: 50 });
   run.free();
 });
 
@@ -82,7 +146,7 @@ test('the SIMD and the scalar builds agree within float tolerance', async () => 
 describe('weights', () => {
   test('safetensors round trip is bit-exact and carries the link', () => {
     const run = engine.createRun(parse('n=300&val=0&test=100&ep=1').config);
-    while (!run.advance({ maxUnits: 100 }).done);
+    drive(run, { budget: { maxUnits: 100 } });
     const bytes = run.exportSafetensors();
     const { params, metadata } = decodeLenet(bytes);
     assert.deepEqual(new Uint32Array(params.buffer), new Uint32Array(run.params().buffer));
@@ -143,13 +207,13 @@ describe('data', () => {
     assert.throws(() => eng.setData({ ...data, trainLabels: data.trainImages }), /training set: labels file: magic/);
     assert.equal(eng.trainCount, count);
     const run = eng.createRun(parse('n=200&val=0&test=100&ep=1').config);
-    while (!run.advance({ maxUnits: 100 }).done);
+    drive(run, { budget: { maxUnits: 100 } });
     assert.ok(run.metrics().testAcc > 0.1);
   });
 
   test('test predictions, predict and histograms describe the same model', () => {
     const run = engine.createRun(parse('n=1000&val=0&test=500&ep=1').config);
-    while (!run.advance({ maxUnits: 1000 }).done);
+    drive(run, { budget: { maxUnits: 1000 } });
     const { predictions, indices } = run.testPredictions();
     assert.equal(predictions.length, 500);
     let correct = 0;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_RUNS, defaults, parseLink, serialize, serializeLink } from '../../web/lib/config.mjs';
 import { createSession } from '../../web/page/session.mjs';
-import { finalResult } from '../../web/page/runs.mjs';
+import { heldResult } from '../../web/page/runs.mjs';
 
 const TWO = 'n=500&val=100&test=500&ep=2~drop1=0.5';
 
@@ -23,7 +23,7 @@ function fakePool({ workers = 2 } = {}) {
         const load = (w) => [...w.runs].filter(hooks.mayTrain).length;
         const w = handles.reduce((a, b) => (load(b) < load(a) ? b : a));
         w.runs.add(id);
-        return { worker: w, counts: { trainCount: 500, valCount: 100, testCount: 500 } };
+        return { worker: w, counts: { trainCount: 500, valCount: 100, testCount: 500, stepsPerEpoch: 16 } };
       },
       request: async (w, op, payload) => {
         fake.requests.push({ worker: w.name, op, ...payload });
@@ -34,10 +34,17 @@ function fakePool({ workers = 2 } = {}) {
       forget: (w, id) => { w.runs.delete(id); fake.freed.push(id); },
     };
   };
-  /** What the worker posts: a status and, optionally, finished epochs. */
-  fake.progress = (id, status, { epochs = [], stopReason = status === 'done' ? 'epochs' : 'none', restored = null } = {}) => {
-    const step = epochs.length ? epochs[epochs.length - 1].step : 0;
-    fake.hooks.onProgress([{ id, status, stopReason, error: null, step, epoch: epochs.length ? epochs[epochs.length - 1].epoch : 0, stepsPerEpoch: 16, restored, steps: [], epochs }]);
+  /** What the worker posts: a status and, in order, the engine events of finished epochs, and a
+   * done event when the status is 'done' with a stop reason. */
+  fake.progress = (id, status, { epochs = [], stopReason = null, restoredEpoch = null } = {}) => {
+    const events = epochs.map((e) => ({ type: 'epoch', phase: 'train', ...e }));
+    if (stopReason) {
+      const last = epochs.at(-1);
+      const result = epochs.find((e) => e.epoch === (restoredEpoch ?? last.epoch));
+      events.push({ type: 'done', phase: 'done', stopReason, message: null, restoredEpoch, epochs: last.epoch, steps: last.step,
+        samples: { train: 500, val: 100, test: 500 }, result });
+    }
+    fake.hooks.onProgress([{ id, status, events }]);
   };
   return fake;
 }
@@ -86,7 +93,8 @@ test('a comparison link waits for the data, then brings its runs, labelled and r
   session.train();
   assert.deepEqual(fake.sent, ['run 1', 'run 2'], 'Train starts every run that has not started');
   assert.equal(fake.hooks.mayTrain(1), true);
-  fake.progress(1, 'done', { epochs: [epoch(1, 0.5), epoch(2, 0.6)] });
+  assert.equal(session.runs[0].stepsPerEpoch, 16, 'the worker says how many steps an epoch has');
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.5), epoch(2, 0.6)], stopReason: 'epochs' });
   assert.equal(fake.hooks.mayTrain(1), false, 'a finished run no longer counts towards a worker\'s load');
 });
 
@@ -106,9 +114,10 @@ test('the toolbar follows the worker: Pause while running, Resume once paused, R
   fake.progress(1, 'paused');
   assert.equal(session.toolbar().train.label, 'Resume');
   assert.equal(session.toolbar().step, true);
-  fake.progress(1, 'done', { epochs: [epoch(1, 0.4), epoch(2, 0.7)] });
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.7), epoch(2, 0.4)], stopReason: 'epochs', restoredEpoch: 1 });
   assert.equal(session.toolbar().train.label, 'Retrain');
-  assert.equal(finalResult(run).testAcc, 0.7);
+  assert.equal(heldResult(run).testAcc, 0.7, 'the restored epoch\'s accuracy, from the done event');
+  assert.equal(session.snapshot().runs[0].restoredEpoch, 1);
 
   // Retrain replaces the focused run in its place and colour, with the current settings.
   session.setDraft({ ...session.draft, lr: 0.01 });
@@ -167,20 +176,21 @@ test('loaded weights replace the run\'s accuracy until it trains on', async () =
   await session.train();
   await settle(session);
   const [run] = session.runs;
-  fake.progress(1, 'done', { epochs: [epoch(1, 0.372)] });
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.372)], stopReason: 'epochs' });
   const before = seen.results;
   await session.loadWeights(new Uint8Array(8), 'w.safetensors');
   assert.deepEqual(fake.requests.at(-1), { worker: 'w0', op: 'import', id: 1, bytes: new Uint8Array(8) });
-  assert.deepEqual(finalResult(run), { name: 'w.safetensors', epoch: 1, testLoss: 2.3, testAcc: 0.098 });
+  assert.deepEqual(heldResult(run), { name: 'w.safetensors', epoch: 1, testLoss: 2.3, testAcc: 0.098 });
   assert.ok(seen.results > before, 'the results are asked for again');
 
   fake.answers.import = () => { throw new Error('not a safetensors file'); };
   await assert.rejects(session.loadWeights(new Uint8Array(8), 'bad'), /not a safetensors file/);
-  assert.equal(finalResult(run).testAcc, 0.098, 'a refused file changes nothing');
+  assert.equal(heldResult(run).testAcc, 0.098, 'a refused file changes nothing');
 
-  // Training on moves the weights past the loaded ones.
-  fake.progress(1, 'running', { epochs: [epoch(2, 0.5)] });
-  assert.equal(finalResult(run).testAcc, 0.5);
+  // A Retrain starts over from the settings, not from the loaded weights.
+  await session.train();
+  await settle(session);
+  assert.equal(heldResult(session.runs[0]), null);
 });
 
 test('the link never comes from the address bar: it is the draft, or the runs of a comparison', () => {

@@ -1,15 +1,12 @@
 /**
  * engine.mjs - the one JavaScript wrapper over the WebAssembly training core, used by the page's
- * workers and by Node alike. It knows the C structs only through the layout tables the module
- * exports (src/wasm/layout.c), so no offset is written here.
+ * workers and by Node alike. It knows the C structs and constants only through the tables the
+ * module exports (src/wasm/layout.c), so no offset, code or size is written here. Every error it
+ * throws is a LabError (errors.mjs).
  */
-import { serialize, toCore } from './config.mjs';
+import { LAYER_NAMES, serialize, toCore } from './config.mjs';
+import { LabError, codeOfStatus } from './errors.mjs';
 import { decodeLenet, encodeLenet, LENET_NUM_PARAMS } from './safetensors.mjs';
-
-export const LAYERS = ['conv1', 'conv2', 'fc1', 'fc2', 'fc3'];
-const STOP_REASONS = ['none', 'epochs', 'early', 'diverged'];
-const EV_STEP = 1, EV_EPOCH = 3, EV_DONE = 4;
-const LN_OK = 0, LN_E_DIVERGED = 4;
 
 /**
  * Loads the module. In the browser nothing needs passing: lenet.mjs and lenet.wasm sit beside this
@@ -17,8 +14,13 @@ const LN_OK = 0, LN_E_DIVERGED = 4;
  * @param {{moduleUrl?: URL|string, wasmBinary?: Uint8Array}} [options]
  */
 export async function createEngine({ moduleUrl = new URL('../lenet.mjs', import.meta.url), wasmBinary } = {}) {
-  const { default: factory } = await import(String(moduleUrl));
-  const mod = await factory(wasmBinary ? { wasmBinary } : {});
+  let mod;
+  try {
+    const { default: factory } = await import(String(moduleUrl));
+    mod = await factory(wasmBinary ? { wasmBinary } : {});
+  } catch (e) {
+    throw new LabError('load', `the training module did not load: ${e.message}`, { cause: e });
+  }
   return new Engine(mod);
 }
 
@@ -31,6 +33,23 @@ function readFields(mod, table) {
     fields.push({ name: mod.UTF8ToString(name), offset, kind, count });
   }
 }
+
+/** The module's constants as {group: {name: value}}, e.g. event.step, stop.early, size.params. */
+function readConstants(mod) {
+  const groups = {};
+  for (let p = mod._lnw_constants(); ; p += 12) {
+    const [group, name, value] = mod.HEAP32.subarray(p >> 2, (p >> 2) + 3);
+    if (!group) break;
+    (groups[mod.UTF8ToString(group)] ??= {})[mod.UTF8ToString(name)] = value;
+  }
+  const layers = [];
+  for (let p; (p = mod._ln_layer_name(layers.length)); ) layers.push(mod.UTF8ToString(p));
+  groups.layers = layers;
+  return groups;
+}
+
+/** Value -> name of one group of constants. */
+const namesOf = (group) => Object.fromEntries(Object.entries(group).map(([name, value]) => [value, name]));
 
 /** A view of one field of a struct at ptr: number, or array for per-layer fields. */
 function readField(mod, ptr, f) {
@@ -46,6 +65,13 @@ class Engine {
     this.configFields = readFields(mod, 0);
     this.metricsFields = readFields(mod, 1);
     this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2) };
+    const k = readConstants(mod);
+    this.constants = k;
+    this.names = { status: namesOf(k.status), event: namesOf(k.event), stop: namesOf(k.stop), phase: namesOf(k.phase) };
+    // The link format and the weights format spell these out too: they must be the module's.
+    if (k.layers.join() !== LAYER_NAMES.join() || k.size.params !== LENET_NUM_PARAMS) {
+      throw new LabError('load', `the module's layers (${k.layers}) or parameter count (${k.size.params}) differ from the link and weights formats`);
+    }
     this.train = 0;
     this.test = 0;
   }
@@ -53,20 +79,22 @@ class Engine {
   /** Allocates n bytes, runs fn(ptr), frees them whatever happens. */
   withScratch(n, fn) {
     const ptr = this.mod._malloc(Math.max(n, 1));
-    if (!ptr) throw new Error(`out of memory (${n} bytes)`);
+    if (!ptr) throw new LabError('no-memory', `out of memory (${n} bytes)`);
     try { return fn(ptr); } finally { this.mod._free(ptr); }
   }
 
-  /** Calls a C function whose last argument is an ln_error; throws its message on failure. */
-  check(call) {
+  /** The LabError for a C status and the message in an ln_error at err. */
+  failure(status, err, inputCode, prefix = '') {
+    const name = this.names.status[status] ?? 'state';
+    return new LabError(codeOfStatus(name, inputCode), prefix + (this.mod.UTF8ToString(err + 4) || name));
+  }
+
+  /** Calls a C function whose last argument is an ln_error; throws a LabError on failure. */
+  check(call, inputCode, prefix = '') {
     return this.withScratch(this.sizes.error, (err) => {
       this.mod.HEAPU8.fill(0, err, err + this.sizes.error);
       const status = call(err);
-      if (status !== LN_OK) {
-        const e = new Error(this.mod.UTF8ToString(err + 4) || `status ${status}`);
-        e.status = status;
-        throw e;
-      }
+      if (status !== this.constants.status.ok) throw this.failure(status, err, inputCode, prefix);
       return status;
     });
   }
@@ -83,12 +111,7 @@ class Engine {
   /** Parses one IDX images/labels pair; returns the dataset pointer. */
   parseDataset(images, labels, what) {
     return this.withScratch(4, (out) => this.withBytes(images, (ip, il) => this.withBytes(labels, (lp, ll) => {
-      try {
-        this.check((err) => this.mod._ln_dataset_from_idx(out, ip, il, lp, ll, err));
-      } catch (e) {
-        e.message = `${what} set: ${e.message}`;
-        throw e;
-      }
+      this.check((err) => this.mod._ln_dataset_from_idx(out, ip, il, lp, ll, err), 'bad-data', `${what} set: `);
       return this.mod.HEAP32[out >> 2];
     })));
   }
@@ -115,11 +138,11 @@ class Engine {
   get trainCount() { return this.mod._ln_dataset_count(this.train); }
   get testCount() { return this.mod._ln_dataset_count(this.test); }
 
-  /** The 784 pixels of test image i (a copy). */
+  /** The pixels (784) of test image i (a copy). */
   testImage(i) {
     const p = this.mod._ln_dataset_image(this.test, i);
-    if (!p) throw new RangeError(`no test image ${i}`);
-    return this.mod.HEAPU8.slice(p, p + 784);
+    if (!p) throw new LabError('bad-argument', `no test image ${i}`);
+    return this.mod.HEAPU8.slice(p, p + this.constants.size.pixels);
   }
 
   testLabel(i) { return this.mod._ln_dataset_label(this.test, i); }
@@ -131,26 +154,26 @@ class Engine {
    * @param {{weights?: Uint8Array}} [options]
    */
   createRun(config, { weights } = {}) {
-    if (!this.train || !this.test) throw new Error('no data loaded');
-    if (config.from === 'pretrained' && !weights) throw new Error('this experiment starts from pretrained weights, and none were given');
-    const decoded = weights ? decodeLenet(weights) : null;
+    if (!this.train || !this.test) throw new LabError('no-data', 'no data loaded');
+    if (config.from === 'pretrained' && !weights) throw new LabError('bad-weights', 'this experiment starts from pretrained weights, and none were given');
+    const decoded = weights ? decodeWeights(weights) : null;
     const core = toCore(config);
     const trainer = this.withScratch(this.sizes.config, (cfg) => {
       this.mod._ln_config_default(cfg);
       for (const f of this.configFields) {
-        if (!(f.name in core)) throw new Error(`config has no value for ${f.name}`);
+        if (!(f.name in core)) throw new LabError('bad-config', `config has no value for ${f.name}`);
         const heap = f.kind === 0 ? this.mod.HEAP32 : f.kind === 1 ? this.mod.HEAPU32 : this.mod.HEAPF32;
         heap[(cfg + f.offset) >> 2] = core[f.name];
       }
       return this.withScratch(4, (out) => {
-        this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err));
+        this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err), 'bad-config');
         return this.mod.HEAP32[out >> 2];
       });
     });
     const run = new Run(this, trainer, config);
     try {
       if (decoded) run.setParams(decoded.params);
-      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, LAYERS.indexOf('fc3'), err));
+      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, LAYER_NAMES.indexOf('fc3'), err), 'bad-config');
     } catch (e) {
       run.free();
       throw e;
@@ -158,6 +181,18 @@ class Engine {
     return run;
   }
 }
+
+/** Decodes safetensors bytes; a bad file is a LabError. */
+function decodeWeights(bytes) {
+  try {
+    return decodeLenet(bytes);
+  } catch (e) {
+    throw new LabError('bad-weights', e.message, { cause: e });
+  }
+}
+
+const num = (x) => (Number.isFinite(x) ? x : null);
+const nums = (xs) => xs.map(num);
 
 class Run {
   constructor(engine, trainer, config) {
@@ -169,7 +204,6 @@ class Run {
     this.eventPtr = this.mod._malloc(4);
     this.errorPtr = this.mod._malloc(engine.sizes.error);
     this.done = false;
-    this.error = null;
   }
 
   /** Every field of the trainer's ln_metrics, by its C name. */
@@ -180,80 +214,105 @@ class Run {
     return m;
   }
 
-  /** The latest metrics in JavaScript's spelling; NaN (not measured) becomes null. */
+  /** The run's state now, in JavaScript's spelling; NaN (not measured) becomes null. */
   metrics() {
     const m = this.rawMetrics();
-    const num = (x) => (Number.isFinite(x) ? x : null);
     return {
-      epoch: m.epoch, step: m.step, stepsPerEpoch: m.steps_per_epoch,
-      stopReason: STOP_REASONS[m.stop_reason], done: this.done, error: this.error,
+      epoch: m.epoch, step: m.step, stepsPerEpoch: m.steps_per_epoch, done: this.done,
+      phase: this.engine.names.phase[m.phase], stopReason: this.engine.names.stop[m.stop_reason],
       loss: num(m.loss), penalty: num(m.penalty), acc: num(m.acc),
-      gradNorm: m.grad_norm.map(num), weightNorm: m.weight_norm.map(num),
+      gradNorm: nums(m.grad_norm), weightNorm: nums(m.weight_norm),
       trainLoss: num(m.train_loss), trainAcc: num(m.train_acc), valLoss: num(m.val_loss), valAcc: num(m.val_acc),
       testLoss: num(m.test_loss), testAcc: num(m.test_acc), epochPenalty: num(m.epoch_penalty),
-      sparsity: num(m.sparsity), layerSparsity: m.layer_sparsity.map(num),
-      bestEpoch: m.best_epoch, bestValLoss: num(m.best_val_loss),
+      sparsity: num(m.sparsity), layerSparsity: nums(m.layer_sparsity),
+      bestEpoch: m.best_epoch || null, bestValLoss: num(m.best_val_loss), restoredEpoch: m.restored_epoch || null,
       trainCount: m.train_count, valCount: m.val_count, testCount: m.test_count, batchHash: m.batch_hash,
     };
   }
 
   /**
-   * Does units of work until maxMs have passed or maxUnits are done or training ends. The numbers
-   * never depend on how the work is split into calls.
+   * Does units of work until maxMs have passed or maxUnits are done or training ends (at least
+   * one unit a call; both unlimited by default), and returns what happened, in order. The numbers
+   * never depend on how the work is split into calls. Divergence ends the run with a 'done' event
+   * whose stopReason is 'diverged'; anything else going wrong throws a LabError.
    * @param {{maxMs?: number, maxUnits?: number}} [budget]
+   * @returns {{events: object[], done: boolean}}
    */
-  advance({ maxMs = 30, maxUnits = Infinity } = {}) {
-    const steps = [], epochs = [];
-    const start = performance.now();
+  advance({ maxMs = Infinity, maxUnits = Infinity } = {}) {
+    const events = [];
+    const { status, event } = this.engine.constants;
+    const timed = maxMs !== Infinity;
+    const start = timed ? performance.now() : 0;
     for (let units = 0; !this.done && units < maxUnits; units++) {
-      if (units > 0 && performance.now() - start >= maxMs) break;
-      const status = this.mod._ln_trainer_advance(this.trainer, this.eventPtr, this.errorPtr);
+      if (units > 0 && timed && performance.now() - start >= maxMs) break;
+      const s = this.mod._ln_trainer_advance(this.trainer, this.eventPtr, this.errorPtr);
       const ev = this.mod.HEAP32[this.eventPtr >> 2];
-      if (status !== LN_OK) {
+      if (s === status.diverged) {
+        const m = this.rawMetrics();
+        // The diverged step was not counted: report it as the step it was, then the end.
+        events.push(this.stepEvent(m, m.step + 1), this.doneEvent(m, this.mod.UTF8ToString(this.errorPtr + 4)));
         this.done = true;
-        this.error = this.mod.UTF8ToString(this.errorPtr + 4);
-        if (status !== LN_E_DIVERGED) break;
+      } else if (s !== status.ok) {
+        throw this.engine.failure(s, this.errorPtr, 'bad-argument');
+      } else if (ev === event.done) {
+        events.push(this.doneEvent(this.rawMetrics(), null));
+        this.done = true;
+      } else {
+        const m = this.rawMetrics();
+        events.push(ev === event.step ? this.stepEvent(m, m.step) : ev === event.eval ? this.evalEvent(m) : this.epochEvent(m));
       }
-      if (ev === EV_STEP || ev === EV_EPOCH || status === LN_E_DIVERGED) {
-        const m = this.metrics();
-        if (ev === EV_STEP || status === LN_E_DIVERGED) {
-          // A diverged step was not counted: report it as the step it was.
-          const step = status === LN_E_DIVERGED ? m.step + 1 : m.step;
-          steps.push({ step, epoch: m.epoch, loss: m.loss, penalty: m.penalty, acc: m.acc,
-            gradNorm: m.gradNorm, weightNorm: m.weightNorm, batchHash: m.batchHash });
-        } else {
-          epochs.push({ epoch: m.epoch, step: m.step, trainLoss: m.trainLoss, trainAcc: m.trainAcc,
-            valLoss: m.valLoss, valAcc: m.valAcc, testLoss: m.testLoss, testAcc: m.testAcc,
-            penalty: m.epochPenalty, sparsity: m.sparsity, layerSparsity: m.layerSparsity });
-        }
-      }
-      if (ev === EV_DONE) this.done = true;
     }
-    const m = this.metrics();
-    // Early stopping with restore-best ends on the best epoch's weights, whose test numbers the
-    // trainer reports from then on.
-    const restored = this.done && m.stopReason === 'early' && this.config.best && m.bestEpoch !== m.epoch
-      ? { epoch: m.bestEpoch, testLoss: m.testLoss, testAcc: m.testAcc } : null;
-    return { steps, epochs, done: this.done, stopReason: m.stopReason, error: this.error,
-      epoch: m.epoch, step: m.step, stepsPerEpoch: m.stepsPerEpoch, restored };
+    return { events, done: this.done };
+  }
+
+  stepEvent(m, step) {
+    return { type: 'step', phase: this.engine.names.phase[m.phase], step, epoch: m.epoch, loss: num(m.loss),
+      penalty: num(m.penalty), acc: num(m.acc), gradNorm: nums(m.grad_norm), weightNorm: nums(m.weight_norm),
+      batchHash: m.batch_hash };
+  }
+
+  evalEvent(m) {
+    return { type: 'eval', phase: this.engine.names.phase[m.phase], split: this.engine.names.phase[m.eval_split].replace('eval-', ''),
+      done: m.eval_done, total: m.eval_total };
+  }
+
+  /** The epoch's evaluation and its steps' aggregates, or (rest) the restored epoch's. */
+  epochRecord(m) {
+    return { trainLoss: num(m.train_loss), trainAcc: num(m.train_acc), valLoss: num(m.val_loss), valAcc: num(m.val_acc),
+      testLoss: num(m.test_loss), testAcc: num(m.test_acc), penalty: num(m.epoch_penalty), sparsity: num(m.sparsity),
+      layerSparsity: nums(m.layer_sparsity), weightNorm: nums(m.epoch_weight_norm) };
+  }
+
+  epochEvent(m) {
+    return { type: 'epoch', phase: this.engine.names.phase[m.phase], epoch: m.epoch, step: m.step, ...this.epochRecord(m),
+      meanLoss: num(m.epoch_loss), meanAcc: num(m.epoch_acc), gradMean: nums(m.grad_mean), gradMax: nums(m.grad_max),
+      bestEpoch: m.best_epoch || null };
+  }
+
+  doneEvent(m, message) {
+    const restoredEpoch = m.restored_epoch || null;
+    return { type: 'done', phase: 'done', stopReason: this.engine.names.stop[m.stop_reason], message, restoredEpoch,
+      epochs: m.epoch, steps: m.step, samples: { train: m.train_count, val: m.val_count, test: m.test_count },
+      result: { epoch: restoredEpoch ?? m.epoch, ...this.epochRecord(m) } };
   }
 
   /** Counts of a layer's kernel weights in `bins` bins over [-range, range]. */
   histogram(layer, bins = 40) {
     return this.engine.withScratch(4 * bins + 4, (p) => {
-      this.engine.check((err) => this.mod._ln_trainer_histogram(this.trainer, layer, bins, p, p + 4 * bins, err));
+      this.engine.check((err) => this.mod._ln_trainer_histogram(this.trainer, layer, bins, p, p + 4 * bins, err), 'bad-argument');
       return { counts: this.mod.HEAPU32.slice(p >> 2, (p >> 2) + bins), range: this.mod.HEAPF32[(p >> 2) + bins] };
     });
   }
 
   /** Class probabilities (n x 10) for n images of 784 pixels in [0, 1]. */
   predict(pixels) {
-    const n = Math.floor(pixels.length / 784);
-    return this.engine.withScratch(4 * n * 794, (p) => {
-      this.mod.HEAPF32.set(pixels.subarray(0, n * 784), p >> 2);
-      const out = p + 4 * n * 784;
-      this.engine.check((err) => this.mod._ln_trainer_predict(this.trainer, p, n, out, err));
-      return this.mod.HEAPF32.slice(out >> 2, (out >> 2) + n * 10);
+    const { pixels: size, classes } = this.engine.constants.size;
+    const n = Math.floor(pixels.length / size);
+    return this.engine.withScratch(4 * n * (size + classes), (p) => {
+      this.mod.HEAPF32.set(pixels.subarray(0, n * size), p >> 2);
+      const out = p + 4 * n * size;
+      this.engine.check((err) => this.mod._ln_trainer_predict(this.trainer, p, n, out, err), 'bad-argument');
+      return this.mod.HEAPF32.slice(out >> 2, (out >> 2) + n * classes);
     });
   }
 
@@ -268,7 +327,7 @@ class Run {
   /** Evaluates the test subset with the weights held now; returns the new test loss and accuracy,
    * which testPredictions() and metrics() then describe too. */
   evaluateTest() {
-    this.engine.check((err) => this.mod._ln_trainer_evaluate_test(this.trainer, err));
+    this.engine.check((err) => this.mod._ln_trainer_evaluate_test(this.trainer, err), 'state');
     const { testLoss, testAcc } = this.metrics();
     return { testLoss, testAcc };
   }
@@ -282,11 +341,11 @@ class Run {
   /** Replaces every parameter; throws (and changes nothing) on a wrong size or a non-finite value. */
   setParams(params) {
     if (!(params instanceof Float32Array) || params.length !== LENET_NUM_PARAMS) {
-      throw new Error(`expected ${LENET_NUM_PARAMS} float32 parameters`);
+      throw new LabError('bad-weights', `expected ${LENET_NUM_PARAMS} float32 parameters`);
     }
     this.engine.withScratch(4 * LENET_NUM_PARAMS, (p) => {
       this.mod.HEAPF32.set(params, p >> 2);
-      this.engine.check((err) => this.mod._ln_trainer_set_params(this.trainer, p, err));
+      this.engine.check((err) => this.mod._ln_trainer_set_params(this.trainer, p, err), 'bad-weights');
     });
   }
 
@@ -300,7 +359,7 @@ class Run {
 
   /** Loads weights from safetensors bytes; a bad file throws and leaves the model unchanged. */
   importSafetensors(bytes) {
-    this.setParams(decodeLenet(bytes).params);
+    this.setParams(decodeWeights(bytes).params);
   }
 
   free() {

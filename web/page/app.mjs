@@ -5,13 +5,14 @@ import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createSession } from './session.mjs';
 import { createControls } from './controls.mjs';
-import { statusText, progressOf, finalResult, epochText } from './runs.mjs';
+import { statusText, progressOf, epochText, heldResult } from './runs.mjs';
+import { toCsv, toJson } from '../lib/history.mjs';
 import { createRunList } from './runlist.mjs';
 import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
-import { curvesCsv, curvesJson, chartPng } from './export.mjs';
+import { chartPng } from './export.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
 
@@ -121,10 +122,10 @@ function updateToolbar(f) {
     const parts = [`Run #${f.id}: ${statusText(f)}`];
     if (f.stepsPerEpoch) parts.push(epochText(f), `step ${f.step.toLocaleString('en')}`);
     if (f.status === 'running' && f.speed) parts.push(`${Math.round(f.speed).toLocaleString('en')} samples/s`);
-    const result = finalResult(f);
-    const whose = f.loaded ? ` (weights from ${f.loaded.name})` : f.restored ? ` (epoch ${result.epoch}, restored)` : '';
+    const result = heldResult(f);
+    const whose = f.loaded ? ` (weights from ${f.loaded.name})` : f.restoredEpoch ? ` (epoch ${f.restoredEpoch}, restored)` : '';
     if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${whose}`);
-    if (f.error) parts.push(f.error);
+    if (f.error ?? f.message) parts.push(f.error ?? f.message);
     setText(text, parts.join(' · '));
   }
 
@@ -262,11 +263,11 @@ function exportNote(text, bad = false) {
 
 $('#export-csv').addEventListener('click', () => {
   if (!session.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-curves.csv', curvesCsv(session.runs), 'text/csv');
+  download('lenet-lab-curves.csv', toCsv(session.runs), 'text/csv');
 });
 $('#export-json').addEventListener('click', () => {
   if (!session.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-runs.json', curvesJson(session.runs, shareUrl(session.link())), 'application/json');
+  download('lenet-lab-runs.json', toJson(session.runs), 'application/json');
 });
 $('#weights-save').addEventListener('click', async () => {
   const f = session.focused;

@@ -2,7 +2,8 @@
 // the experiment's link, the focused run, labels, and what Train, Step, Stop, Reset and Compare
 // do. It touches no DOM and no URL; the worker pool comes from a factory and everything the page
 // must show goes out through listeners, so Node tests run it with fakes.
-import { MAX_RUNS, defaults, describe, diff, serialize, serializeLink } from '../lib/config.mjs';
+import { MAX_RUNS, defaults, diff, serialize, serializeLink } from '../lib/config.mjs';
+import { labelRuns } from '../lib/history.mjs';
 import { RUN_COLORS, newRun, ingest } from './runs.mjs';
 
 const NOOP = () => {};
@@ -36,17 +37,6 @@ export function createSession({ createPool, on = {} }) {
   });
   pool.warm();
 
-  function relabel() {
-    const [first, ...rest] = runs;
-    if (!first) return;
-    const base = describe(first.config, defaults());
-    first.label = base === 'baseline' ? 'defaults' : base;
-    for (const run of rest) {
-      const d = describe(run.config, first.config);
-      run.label = d === 'baseline' ? `same as #${first.id}` : d;
-    }
-  }
-
   function freeColor() {
     const used = new Set(runs.map((r) => r.color));
     return RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[nextId % RUN_COLORS.length];
@@ -76,7 +66,7 @@ export function createSession({ createPool, on = {} }) {
       runs.push(run);
     }
     focusId = run.id;
-    relabel();
+    labelRuns(runs);
     runsChanged();
     try {
       const { worker, counts } = await pool.create(run.id, config);
@@ -86,6 +76,7 @@ export function createSession({ createPool, on = {} }) {
       }
       run.worker = worker;
       run.counts = counts;
+      run.stepsPerEpoch = counts.stepsPerEpoch;
       if (run.status === 'creating') run.status = 'paused';
     } catch (err) {
       run.status = 'error';
@@ -108,7 +99,7 @@ export function createSession({ createPool, on = {} }) {
     runs = runs.filter((r) => r !== run);
     forget(run);
     if (focusId === run.id) focusId = runs[runs.length - 1]?.id ?? null;
-    relabel();
+    labelRuns(runs);
     runsChanged();
   }
 
@@ -136,7 +127,7 @@ export function createSession({ createPool, on = {} }) {
       if (newEpoch) run.loaded = null;
       if (run.status === 'error' && !wasOver) emit.notice('error', `Run #${run.id} failed`, [run.error ?? 'unknown error']);
       if (run.stopReason === 'diverged' && !wasOver) {
-        emit.notice('warn', `Run #${run.id} diverged`, [run.error ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
+        emit.notice('warn', `Run #${run.id} diverged`, [run.message ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
       }
       if (run.id === focusId && (newEpoch || (!wasOver && run.status === 'done'))) emit.results();
     }
@@ -324,6 +315,7 @@ export function createSession({ createPool, on = {} }) {
         link: link(),
         runs: runs.map((r) => ({
           id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
+          message: r.message, restoredEpoch: r.restoredEpoch, result: r.result,
           step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
           loaded: r.loaded ?? null,
         })),

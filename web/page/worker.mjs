@@ -1,6 +1,8 @@
 // A training worker: one engine instance holding the data once, any number of runs. Running runs
 // take turns in chunks of ~30 ms; between chunks the worker reads its messages, so pause, step and
-// stop take effect within one chunk. Progress goes out at most ~10 times a second.
+// stop take effect within one chunk. Each run's engine events go out in order, at most ~10 times
+// a second: {op: 'progress', updates: [{id, status, events, error?}]}.
+import { advanceChunk, drive } from '../lib/driver.mjs';
 import { createEngine } from '../lib/engine.mjs';
 
 const CHUNK_MS = 30;
@@ -11,7 +13,7 @@ const enginePromise = createEngine();
 // A failed load is reported when the data arrives; until then it must not count as unhandled.
 enginePromise.catch(() => {});
 let engine = null;
-const runs = new Map(); // id -> { run, status, stopReason, error, epoch, step, stepsPerEpoch, steps, epochs, dirty }
+const runs = new Map(); // id -> { run, status: running|paused|done|error, events, error, dirty }
 let lastPost = 0;
 let turn = 0;
 
@@ -28,33 +30,21 @@ function schedule() {
   tick.port2.postMessage(0);
 }
 
-function absorb(r, out) {
-  if (out.steps.length) r.steps.push(...out.steps);
-  if (out.epochs.length) r.epochs.push(...out.epochs);
-  r.epoch = out.epoch;
-  r.step = out.step;
-  r.stepsPerEpoch = out.stepsPerEpoch;
-  if (out.restored) r.restored = out.restored;
-  if (out.done) {
-    // Divergence ends training like the last epoch does; the message says why.
-    r.status = out.error && out.stopReason !== 'diverged' ? 'error' : 'done';
-    r.stopReason = out.stopReason;
-    r.error = out.error;
-  }
+function take(r, events) {
+  r.events.push(...events);
+  // Divergence ends training like the last epoch does; the done event says why.
+  if (events.at(-1).type === 'done') r.status = 'done';
   r.dirty = true;
 }
 
-function fail(r, err) {
-  r.status = 'error';
-  r.error = err?.message ?? String(err);
-  r.dirty = true;
-}
-
-function advance(r, opts) {
+// Runs fn, which advances r; whatever it throws makes the run fail with that message.
+function guarded(r, fn) {
   try {
-    absorb(r, r.run.advance(opts));
+    fn();
   } catch (err) {
-    fail(r, err);
+    r.status = 'error';
+    r.error = err?.message ?? String(err);
+    r.dirty = true;
   }
 }
 
@@ -64,20 +54,8 @@ function flush(force) {
   const updates = [];
   for (const [id, r] of runs) {
     if (!r.dirty) continue;
-    updates.push({
-      id,
-      status: r.status,
-      stopReason: r.stopReason,
-      error: r.error,
-      epoch: r.epoch,
-      step: r.step,
-      stepsPerEpoch: r.stepsPerEpoch,
-      restored: r.restored ?? null,
-      steps: r.steps,
-      epochs: r.epochs,
-    });
-    r.steps = [];
-    r.epochs = [];
+    updates.push(r.error ? { id, status: r.status, events: r.events, error: r.error } : { id, status: r.status, events: r.events });
+    r.events = [];
     r.dirty = false;
   }
   if (updates.length) postMessage({ op: 'progress', updates });
@@ -86,20 +64,24 @@ function flush(force) {
 
 function trainChunk() {
   const running = [...runs.values()].filter((r) => r.status === 'running');
-  if (running.length) advance(running[turn++ % running.length], { maxMs: CHUNK_MS });
+  if (running.length) {
+    const r = running[turn++ % running.length];
+    guarded(r, () => advanceChunk(r.run, { maxMs: CHUNK_MS }, (events) => take(r, events)));
+  }
   const more = running.some((r) => r.status === 'running');
   flush(!more);
   if (more) schedule();
 }
 
 // One training step; if it closes an epoch, also the evaluation that follows, so the epoch's
-// numbers arrive with it.
+// numbers arrive with it: units one at a time until the run is back to training (or over).
 function singleStep(r) {
-  const before = r.step;
-  while (r.status === 'paused' && r.step === before) advance(r, { maxUnits: 1, maxMs: Infinity });
-  while (r.status === 'paused' && r.stepsPerEpoch && r.step % r.stepsPerEpoch === 0 && r.epoch < r.step / r.stepsPerEpoch) {
-    advance(r, { maxUnits: 1, maxMs: Infinity });
-  }
+  let stepped = false;
+  guarded(r, () => drive(r.run, {
+    budget: { maxUnits: 1 },
+    onEvents: (events) => take(r, events),
+    until: (events) => (stepped ||= events.some((e) => e.type === 'step')) && events.at(-1).phase === 'train',
+  }));
 }
 
 async function pretrainedWeights() {
@@ -132,11 +114,11 @@ const requests = {
     if (!engine) throw new Error('The training data is not loaded yet.');
     const weights = config.from === 'pretrained' ? await pretrainedWeights() : undefined;
     const run = engine.createRun(config, weights ? { weights } : undefined);
-    runs.set(id, { run, status: 'paused', stopReason: 'none', error: null, epoch: 0, step: 0, stepsPerEpoch: 0, steps: [], epochs: [], dirty: true });
+    runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
     flush(true);
     // With few digits chosen the splits can hold fewer samples than asked for.
-    const { trainCount, valCount, testCount } = run.metrics();
-    return { trainCount, valCount, testCount };
+    const { trainCount, valCount, testCount, stepsPerEpoch } = run.metrics();
+    return { trainCount, valCount, testCount, stepsPerEpoch };
   },
   step({ id }) {
     const r = get(id);
@@ -194,8 +176,7 @@ const controls = {
   stop({ id }) {
     const r = get(id);
     if (r.status !== 'running' && r.status !== 'paused') return;
-    r.status = 'done';
-    r.stopReason = 'stopped';
+    r.status = 'done'; // without a done event: the page reads it as stopped
     r.dirty = true;
     flush(true);
   },
