@@ -145,6 +145,7 @@ for (const name of BROWSERS) {
       await waitFor(async () => (await snapshot(tab)).charts.runsPlotted === 2, 'both runs on the loss chart');
       if (chromium) await drawDigit(tab.raw);
       await tab.evaluate(() => window.scrollTo(0, 0));
+      await waitFor(async () => (await snapshot(tab)).charts.settled, 'every chart to be redrawn');
       await tab.screenshot(join(SCREENSHOTS, `playground-${name}.png`));
       assert.deepEqual(tab.errors, []);
       await tab.close();

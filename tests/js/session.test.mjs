@@ -171,7 +171,7 @@ test('opening another link stops creating the runs of the one it replaces', asyn
 test('loaded weights replace the run\'s accuracy until it trains on', async () => {
   const { session, fake, seen } = open();
   fake.answers.import = () => ({ testLoss: 2.3, testAcc: 0.098 });
-  await assert.rejects(session.loadWeights(new Uint8Array(8), 'w.safetensors'), /Wait for the data/);
+  await assert.rejects(session.loadWeights(new Uint8Array(8), 'w.safetensors'), { name: 'LabError', code: 'no-data' });
   await session.setData({});
   await session.train();
   await settle(session);

@@ -3,6 +3,7 @@
 // do. It touches no DOM and no URL; the worker pool comes from a factory and everything the page
 // must show goes out through listeners, so Node tests run it with fakes.
 import { MAX_RUNS, defaults, diff, serialize, serializeLink } from '../lib/config.mjs';
+import { LabError } from '../lib/errors.mjs';
 import { labelRuns } from '../lib/history.mjs';
 import { RUN_COLORS, newRun, ingest } from './runs.mjs';
 
@@ -167,7 +168,7 @@ export function createSession({ createPool, on = {} }) {
   /** The worker's answer to op about run (results, histogram, predict, export, import), or a
    * rejection when the run has no worker. */
   function ask(run, op, payload = {}, transfer = []) {
-    if (!run?.worker) return Promise.reject(new Error('No model yet: train a run first.'));
+    if (!run?.worker) return Promise.reject(new LabError('state', 'No model yet: train a run first.'));
     return pool.request(run.worker, op, { id: run.id, ...payload }, transfer);
   }
 
@@ -300,7 +301,7 @@ export function createSession({ createPool, on = {} }) {
     async loadWeights(bytes, name) {
       let f = focused();
       if (!f && dataReady) f = await addRun(draft, { start: false });
-      if (!f?.worker) throw new Error('Wait for the data to load, then load the weights.');
+      if (!f?.worker) throw new LabError('no-data', 'Wait for the data to load, then load the weights.');
       const { testLoss, testAcc } = await ask(f, 'import', { bytes }, [bytes.buffer]);
       f.loaded = { name, epoch: f.epoch, testLoss, testAcc };
       emit.results();
