@@ -1,6 +1,7 @@
 // What the page knows about each run: its history (web/lib/history.mjs, built from the engine
 // events the worker sends), its status in the worker, plus smoothed, thinned copies of the
 // per-step curves for the charts.
+import { LAYER_NAMES } from '../lib/config.mjs';
 import { finalResult, newHistory, record } from '../lib/history.mjs';
 
 export const RUN_COLORS = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
@@ -43,7 +44,7 @@ export function newRun(id, config, color) {
     stepsPerEpoch: 0,
     speed: 0, // training samples per second, smoothed
     clock: null, // { at, step } of the last update while running, for the speed
-    plot: { loss: smoothed(0.95), acc: smoothed(0.95), grad: Array.from({ length: 5 }, () => smoothed(0.8)) },
+    plot: { loss: smoothed(0.95), acc: smoothed(0.95), grad: LAYER_NAMES.map(() => smoothed(0.8)) },
   };
 }
 
