@@ -1,7 +1,8 @@
 // The page: loads the data and wires the panels (form, toolbar, run list, charts, results, drawing
 // pad, files, links) to the session, which holds the runs and decides what each action does.
 import { MAX_RUNS, defaults, parseLink } from '../lib/config.mjs';
-import { loadMnist } from './data.mjs';
+import { loadDataset } from './data.mjs';
+import { DATASETS, className } from '../lib/datasets.mjs';
 import { createPool } from './workers.mjs';
 import { createSession } from './session.mjs';
 import { createControls } from './controls.mjs';
@@ -29,10 +30,9 @@ const session = createSession({
     results: () => refreshResults(),
     link: (text) => writeHash(text),
     notice: (kind, title, lines) => notice(kind, title, lines),
+    needData: (name) => ensureData(name),
   },
 });
-// The download starts before the rest of the page is built: it is what the first curve waits for.
-const downloading = fetchData();
 
 // ---- status and notices -------------------------------------------------------------------------
 
@@ -55,34 +55,53 @@ function notice(kind, title, lines = [], extra = null) {
 
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
-function fetchData() {
+// A dataset is downloaded when the experiment first needs it, and kept for the session.
+let started = false; // the opened link decides which dataset the page needs first
+const loading = new Map(); // name -> the download and hand-over under way
+let failedData = null; // the dataset whose download failed: what Retry tries again
+
+function ensureData(name) {
+  if (!started || session.hasData(name) || loading.has(name)) return;
+  const job = loadData(name).finally(() => loading.delete(name));
+  loading.set(name, job);
+}
+
+function fetchData(name) {
+  const { title, dir } = DATASETS[name];
   const bar = $('#data-progress');
   $('#data-panel').hidden = false;
   $('#data-error').hidden = true;
-  $('#data-text').textContent = 'Downloading MNIST…';
-  say('Downloading MNIST…');
-  return loadMnist(new URL('../data/', import.meta.url), (loaded, total) => {
+  $('#data-text').textContent = `Downloading ${title}…`;
+  say(`Downloading ${title}…`);
+  bar.max = 1;
+  bar.value = 0;
+  $('#data-bytes').textContent = '';
+  return loadDataset(new URL(`../${dir}`, import.meta.url), (loaded, total) => {
     bar.max = total || 1;
     bar.value = Math.min(loaded, total || 1);
     $('#data-bytes').textContent = total ? `${mb(loaded)} of ${mb(total)}` : mb(loaded);
   });
 }
 
-async function loadData(downloading) {
+async function loadData(name) {
+  const { title } = DATASETS[name];
   const panel = $('#data-panel');
   const bar = $('#data-progress');
   try {
-    const data = await downloading;
+    const data = await fetchData(name);
     $('#data-text').textContent = 'Preparing the training engine…';
     bar.removeAttribute('value');
     // The item count is the second big-endian word of an IDX header.
     const count = async (blob) => new DataView(await blob.slice(0, 8).arrayBuffer()).getUint32(4).toLocaleString('en');
     const counts = [await count(data.trainImages), await count(data.testImages)];
-    await session.setData(data);
-    panel.hidden = true;
-    say(`Ready: MNIST loaded (${counts[0]} training and ${counts[1]} test images).`);
+    await session.setData(name, data);
+    if (failedData === name) failedData = null;
+    if (loading.size <= 1 && !failedData) panel.hidden = true;
+    say(`Ready: ${title} loaded (${counts[0]} training and ${counts[1]} test images).`);
   } catch (err) {
-    $('#data-text').textContent = 'LeNet Lab could not get ready to train.';
+    failedData = name;
+    $('#data-panel').hidden = false;
+    $('#data-text').textContent = `LeNet Lab could not get ${title} ready to train.`;
     $('#data-error-text').textContent = err.message;
     $('#data-error').hidden = false;
     say('Not ready: see the message below.');
@@ -149,6 +168,7 @@ buttons.compare.addEventListener('click', () => session.compare());
 // ---- refresh, batched per frame -----------------------------------------------------------------
 
 let refreshQueued = false;
+let lastPadData = null;
 let lastHistogram = { at: 0, key: '' };
 const histogramKey = (f) => (f ? `${f.id}:${f.step}:${charts.layer}` : '');
 
@@ -163,6 +183,10 @@ function refresh() {
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
     charts.render(session.runs, f);
+    if (padData() !== lastPadData) {
+      lastPadData = padData();
+      predict();
+    }
     const key = histogramKey(f?.worker ? f : null);
     if (key !== lastHistogram.key && !(f?.status === 'running' && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
       refreshHistogram();
@@ -188,12 +212,15 @@ async function refreshResults() {
   const token = ++resultsToken;
   const f = session.focused;
   const els = { accEl: $('#test-acc'), confusionEl: $('#confusion'), galleryEl: $('#gallery') };
+  const isDigits = (DATASETS[f?.config.data] ?? DATASETS.mnist).classWord === 'digit';
+  setText($('#confusion-axes'), `(rows: true ${isDigits ? 'digit' : 'class'}, columns: predicted)`);
+  setText($('#gallery-title'), isDigits ? 'Misclassified test digits' : 'Misclassified test images');
   if (!f?.worker || (f.epochs.length === 0 && !f.loaded)) {
     renderResults(els, null);
   } else {
     try {
       const result = await session.ask(f, 'results', { limit: GALLERY_SIZE });
-      if (token === resultsToken) renderResults(els, result, showTestDigit);
+      if (token === resultsToken) renderResults(els, result, showTestDigit, f.config.data);
     } catch (err) {
       if (token === resultsToken) renderResults(els, null);
       console.warn(err.message);
@@ -213,15 +240,30 @@ const probRows = Array.from({ length: 10 }, (_, d) => {
   return { li, bar, value };
 });
 
+// The pad's classes follow the inspected run's dataset (the form's when no run is inspected).
+function padData() {
+  return session.focused?.config.data ?? session.draft.data ?? 'mnist';
+}
+
 function showProbs(p) {
+  const data = padData();
+  const fashion = data !== 'mnist';
   const best = p ? p.indexOf(Math.max(...p)) : -1;
   probRows.forEach((r, d) => {
+    const name = className(data, d);
+    r.li.querySelector('.prob-digit').textContent = name;
+    r.li.classList.toggle('named', fashion);
     r.bar.style.width = p ? `${p[d] * 100}%` : '0';
     r.value.textContent = p ? `${(p[d] * 100).toFixed(1)}%` : '–';
     r.li.classList.toggle('best', d === best);
-    r.li.setAttribute('aria-label', p ? `${d}: ${(p[d] * 100).toFixed(1)} percent` : `${d}: no prediction`);
+    r.li.setAttribute('aria-label', p ? `${name}: ${(p[d] * 100).toFixed(1)} percent` : `${name}: no prediction`);
   });
-  $('#pad-note').textContent = p ? `The network reads a ${best} (${(p[best] * 100).toFixed(1)}%).` : 'Train a run, then draw a digit to see what it predicts.';
+  const forDigits = fashion
+    ? `The pad is for digits: this network learnt ${DATASETS[data].title}, so it reads any drawing as one of its clothing classes. `
+    : '';
+  $('#pad-note').textContent = forDigits + (p
+    ? `The network reads ${fashion ? className(data, best) : `a ${best}`} (${(p[best] * 100).toFixed(1)}%).`
+    : `Train a run, then draw a digit to see what it predicts.`);
 }
 
 let predictToken = 0;
@@ -354,7 +396,9 @@ $('#copy-link').addEventListener('click', async () => {
 });
 
 onLinkChange(applyLink);
-$('#data-retry').addEventListener('click', () => loadData(fetchData()));
+$('#data-retry').addEventListener('click', () => {
+  if (failedData) ensureData(failedData);
+});
 
 // ---- start --------------------------------------------------------------------------------------
 
@@ -381,4 +425,6 @@ Object.defineProperty(globalThis, 'lenetLab', {
 });
 
 refresh();
-loadData(downloading);
+// Now that the opened link has set the experiment, download what it needs.
+started = true;
+session.requestData();

@@ -1,6 +1,7 @@
 // The settings form, generated from SCHEMA. Values go through validate() so the form, the link and
 // the engine agree on what every setting means.
 import { SCHEMA, LAYER_NAMES, validate } from '../lib/config.mjs';
+import { DATASETS, className } from '../lib/datasets.mjs';
 import { h } from './dom.mjs';
 
 // When a setting has no effect for the current choices, it is dimmed and says which choice uses it.
@@ -125,6 +126,7 @@ export function createControls(root, onChange) {
 
   function refresh() {
     const { config, warnings } = read();
+    labelClasses(config.data);
     for (const f of fields) {
       const rule = USED_WHEN[f.e.key];
       const used = !rule || rule[0](config);
@@ -136,6 +138,20 @@ export function createControls(root, onChange) {
       if (target) target.setAttribute('aria-invalid', String(Boolean(problem)));
     }
     return { config, warnings };
+  }
+
+  // The class filter says what it filters: digits for MNIST, named clothing classes for Fashion-MNIST.
+  const classField = fields.find((f) => f.e.type === 'digits');
+  let classData = null;
+  function labelClasses(data) {
+    if (!classField || data === classData) return;
+    classData = data;
+    const { classWord } = DATASETS[data] ?? DATASETS.mnist;
+    classField.row.querySelector('.label').textContent = classWord === 'digit' ? 'Digits' : 'Classes';
+    for (const chip of classField.input.querySelectorAll('.chip')) {
+      const k = Number(chip.querySelector('input').value);
+      chip.querySelector('span').textContent = classWord === 'digit' ? String(k) : `${k} ${className(data, k)}`;
+    }
   }
 
   root.addEventListener('input', () => {

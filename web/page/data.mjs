@@ -1,4 +1,4 @@
-// Downloads the four gzipped MNIST files and gunzips them as they stream in, reporting bytes.
+// Downloads a dataset's four gzipped IDX files (MNIST's, or Fashion-MNIST's in data/fashion/) and gunzips them as they stream in, reporting bytes.
 // DecompressionStream works in small slices on the event loop, so the page stays responsive, and
 // the result stays in Blobs: handing a Blob to a worker costs nothing, where a 47 MB array would be
 // copied on the main thread for every worker.
@@ -38,7 +38,7 @@ async function fetchOne(url, name, onBytes) {
  * Resolves to { trainImages, trainLabels, testImages, testLabels }: Blobs of the raw IDX bytes.
  * onProgress(loadedBytes, totalBytes) is called as compressed bytes arrive.
  */
-export async function loadMnist(baseUrl, onProgress) {
+export async function loadDataset(baseUrl, onProgress) {
   let loaded = 0;
   let total = 0;
   const onBytes = (got, size) => {
@@ -50,3 +50,6 @@ export async function loadMnist(baseUrl, onProgress) {
   const bytes = await Promise.all(entries.map(([, name]) => fetchOne(new URL(name, baseUrl), name, onBytes)));
   return Object.fromEntries(entries.map(([key], i) => [key, bytes[i]]));
 }
+
+/** MNIST's files, from the site's data/ folder. */
+export const loadMnist = loadDataset;

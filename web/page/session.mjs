@@ -12,14 +12,20 @@ const NOOP = () => {};
 /**
  * createPool({ onProgress, mayTrain }) returns the pool (see workers.mjs). Listeners in `on`:
  * change() when anything shown may have changed, results() when the focused run's results did,
- * link(text) when the experiment's link did, notice(kind, title, lines) for messages to the person.
+ * link(text) when the experiment's link did, notice(kind, title, lines) for messages to the person,
+ * needData(name) when the experiment needs a dataset ('mnist', 'fashion') the workers do not hold
+ * yet: the page downloads it then (and only then) and hands it over with setData(name, data).
  */
 export function createSession({ createPool, on = {} }) {
-  const emit = { change: NOOP, results: NOOP, link: NOOP, notice: NOOP, ...on };
+  const emit = { change: NOOP, results: NOOP, link: NOOP, notice: NOOP, needData: NOOP, ...on };
   let runs = [];
   let focusId = null;
   let nextId = 1;
   let draft = defaults();
+  const loaded = new Set(); // datasets the workers hold
+  const dataOf = (config) => config?.data ?? 'mnist';
+  // The draft's dataset is what Train and Compare use; a link's runs wait for all of theirs.
+  const dataReadyFor = (configs) => configs.every((c) => loaded.has(dataOf(c)));
   let dataReady = false;
   let linkRuns = null; // configs of an opened link, created once the data is ready
   // Each opened link starts a generation; creating a link's runs stops when another link replaces it.
@@ -135,9 +141,19 @@ export function createSession({ createPool, on = {} }) {
     emit.change();
   }
 
+  // Asks the page for every dataset the experiment needs and the workers lack.
+  function requestData() {
+    const names = new Set([dataOf(draft), ...(linkRuns ?? []).map(dataOf)]);
+    for (const name of names) if (!loaded.has(name)) emit.needData(name);
+  }
+
+  function updateReady() {
+    dataReady = loaded.has(dataOf(draft));
+  }
+
   async function createLinkRuns() {
     const configs = linkRuns;
-    if (!configs) return;
+    if (!configs || !dataReadyFor(configs)) return;
     linkRuns = null;
     const generation = linkGeneration;
     for (const config of configs) {
@@ -181,17 +197,28 @@ export function createSession({ createPool, on = {} }) {
     byId,
     link,
 
-    /** Hands the data to the workers; resolves once the first has it (or rejects with why). The
-     * runs of an opened link are created from then on. */
-    async setData(data) {
-      await pool.setData(data);
-      dataReady = true;
+    /** Hands a dataset to the workers; resolves once the first has it (or rejects with why). The
+     * runs of an opened link are created once every dataset they need is there. setData(data)
+     * alone is MNIST. */
+    async setData(name, data) {
+      if (typeof name !== 'string') [name, data] = ['mnist', name];
+      await pool.setData(name, data);
+      loaded.add(name);
+      updateReady();
       emit.change();
       createLinkRuns();
     },
 
+    /** Whether the workers hold dataset `name`. */
+    hasData(name) { return loaded.has(name); },
+
+    /** Asks (through needData) for every dataset the experiment needs and the workers lack. */
+    requestData,
+
     setDraft(config) {
       draft = config;
+      updateReady();
+      requestData();
       emit.link(link());
       emit.change();
     },
@@ -203,9 +230,11 @@ export function createSession({ createPool, on = {} }) {
       linkGeneration++;
       for (const run of [...runs]) removeRun(run);
       linkRuns = parsed.runs.length > 1 ? parsed.runs : null;
+      updateReady();
+      requestData();
       emit.link(link());
       emit.change();
-      if (dataReady) return createLinkRuns();
+      if (linkRuns && dataReadyFor(linkRuns)) return createLinkRuns();
       return Promise.resolve();
     },
 

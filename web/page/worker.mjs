@@ -1,14 +1,14 @@
-// A training worker: one engine instance holding the data once, any number of runs. Running runs
+// A training worker: one engine instance holding each dataset once, any number of runs. Running runs
 // take turns in chunks of ~30 ms; between chunks the worker reads its messages, so pause, step and
 // stop take effect within one chunk. Each run's engine events go out in order, at most ~10 times
 // a second: {op: 'progress', updates: [{id, status, events, error?}]}.
 import { advanceChunk, drive } from '../lib/driver.mjs';
 import { createEngine } from '../lib/engine.mjs';
 import { LabError } from '../lib/errors.mjs';
+import { CHECKPOINTS } from '../lib/datasets.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
-const PRETRAINED = new URL('../pretrained/lenet5-digits0-4.safetensors', import.meta.url);
 
 const enginePromise = createEngine();
 // A failed load is reported when the data arrives; until then it must not count as unhandled.
@@ -85,17 +85,22 @@ function singleStep(r) {
   }));
 }
 
-async function pretrainedWeights() {
+// Each checkpoint is fetched once per worker, when a run first starts from it.
+const checkpoints = new Map();
+async function fetchCheckpoint(path) {
   let res;
   try {
-    res = await fetch(PRETRAINED);
+    res = await fetch(new URL(`../${path}`, import.meta.url));
   } catch {
-    throw new LabError('load', 'Could not download the pretrained weights (pretrained/lenet5-digits0-4.safetensors).');
+    throw new LabError('load', `Could not download the pretrained weights (${path}).`);
   }
-  if (!res.ok) {
-    throw new LabError('load', `The pretrained weights file pretrained/lenet5-digits0-4.safetensors is missing (HTTP ${res.status}).`);
-  }
+  if (!res.ok) throw new LabError('load', `The pretrained weights file ${path} is missing (HTTP ${res.status}).`);
   return new Uint8Array(await res.arrayBuffer());
+}
+function pretrainedWeights(from) {
+  const path = CHECKPOINTS[from];
+  if (!checkpoints.has(from)) checkpoints.set(from, fetchCheckpoint(path).catch((e) => { checkpoints.delete(from); throw e; }));
+  return checkpoints.get(from);
 }
 
 function get(id) {
@@ -105,15 +110,17 @@ function get(id) {
 }
 
 const requests = {
-  async data({ data }) {
+  // Each dataset is held once, by name; a run trains on the one its config names.
+  async data({ name = 'mnist', data }) {
     const bytes = {};
     for (const [key, blob] of Object.entries(data)) bytes[key] = new Uint8Array(await blob.arrayBuffer());
-    engine = await enginePromise;
-    engine.setData(bytes);
+    const e = await enginePromise;
+    e.setData(name, bytes);
+    engine = e;
   },
   async create({ id, config }) {
-    if (!engine) throw new LabError('no-data', 'The training data is not loaded yet.');
-    const weights = config.from === 'pretrained' ? await pretrainedWeights() : undefined;
+    if (!engine?.hasData(config.data)) throw new LabError('no-data', 'The training data is not loaded yet.');
+    const weights = config.from !== 'scratch' ? await pretrainedWeights(config.from) : undefined;
     const run = engine.createRun(config, weights ? { weights } : undefined);
     runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
     flush(true);
@@ -131,14 +138,15 @@ const requests = {
     return { counts: Array.from(counts), range };
   },
   results({ id, limit }) {
-    const { predictions, indices } = get(id).run.testPredictions();
+    const { run } = get(id);
+    const { predictions, indices } = run.testPredictions();
     const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
     const wrong = [];
     for (let i = 0; i < predictions.length; i++) {
-      const label = engine.testLabel(indices[i]);
+      const label = run.testLabel(indices[i]);
       confusion[label][predictions[i]]++;
       if (label !== predictions[i] && wrong.length < limit) {
-        wrong.push({ index: indices[i], label, predicted: predictions[i], image: engine.testImage(indices[i]).slice() });
+        wrong.push({ index: indices[i], label, predicted: predictions[i], image: run.testImage(indices[i]).slice() });
       }
     }
     const errors = predictions.length - confusion.reduce((s, row, i) => s + row[i], 0);

@@ -8,7 +8,7 @@ export function createPool({ size, onProgress, mayTrain }) {
   const workers = [];
   const pending = new Map();
   let nextReq = 1;
-  let data = null;
+  const datasets = new Map(); // name -> the four Blobs, sent to every worker, new ones too
 
   function call(w, op, payload = {}, transfer = []) {
     if (w.failed) return Promise.reject(new LabError('load', w.failed));
@@ -29,7 +29,7 @@ export function createPool({ size, onProgress, mayTrain }) {
 
   function spawn() {
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
-    const w = { worker, runs: new Set(), ready: null, failed: null };
+    const w = { worker, runs: new Set(), ready: new Map(), failed: null };
     worker.onmessage = ({ data: msg }) => {
       if (msg.op === 'progress') return onProgress(msg.updates);
       if (msg.op === 'error') return console.warn(msg.error);
@@ -46,7 +46,7 @@ export function createPool({ size, onProgress, mayTrain }) {
       w.failed = `The training engine could not be started${ev.message ? `: ${ev.message}` : ''}.`;
       failAll(w, w.failed);
     };
-    if (data) w.ready = call(w, 'data', { data });
+    for (const [name, data] of datasets) w.ready.set(name, call(w, 'data', { name, data }));
     workers.push(w);
     return w;
   }
@@ -63,18 +63,20 @@ export function createPool({ size, onProgress, mayTrain }) {
     warm() {
       if (!workers.length) spawn();
     },
-    /** Sends the data to every worker; resolves when the first has accepted it (or rejects with why). */
-    setData(d) {
-      data = d;
-      for (const w of workers) w.ready = call(w, 'data', { data });
-      return workers[0].ready;
+    /** Sends dataset `name` to every worker; resolves when the first has accepted it (or rejects
+     * with why). setData(data) alone is MNIST. */
+    setData(name, d) {
+      if (typeof name !== 'string') [name, d] = ['mnist', name];
+      datasets.set(name, d);
+      for (const w of workers) w.ready.set(name, call(w, 'data', { name, data: d }));
+      return workers[0].ready.get(name);
     },
     /** Creates run `id` on a worker; resolves to that worker's handle and the run's split sizes. */
     async create(id, config) {
       const w = place(id);
       let counts;
       try {
-        await w.ready;
+        await w.ready.get(config.data ?? 'mnist');
         counts = await call(w, 'create', { id, config });
       } catch (err) {
         w.runs.delete(id);
