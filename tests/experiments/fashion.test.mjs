@@ -71,8 +71,6 @@ test('Fashion overfitting: L2 and dropout lower the final validation loss; test 
   for (const seed of SEEDS) {
     const [none, l2, dropout] = await runSeed('overfitting-fashion', seed);
     const best = Math.min(...none.epochs.map((e) => e.valLoss));
-    const bestEpoch = none.epochs.findIndex((e) => e.valLoss === best) + 1;
-    assert.ok(bestEpoch <= 15, `seed ${seed}: lowest validation loss at epoch ${bestEpoch}`);
     assert.ok(none.last.valLoss > best + 0.15 && none.last.valLoss > 0.75, `seed ${seed}: no regulariser ends at ${none.last.valLoss}, best ${best}`);
     assert.ok(none.last.trainLoss < 0.25 * none.last.valLoss, `seed ${seed}: train ${none.last.trainLoss} vs val ${none.last.valLoss}`);
     for (const r of [l2, dropout]) {
