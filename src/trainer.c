@@ -521,7 +521,7 @@ ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err) {
     long correct = 0;
     for (int start = 0; start < t->test_count; start += EVAL_CHUNK) {
         int n = min_int(EVAL_CHUNK, t->test_count - start);
-        load_batch(t, t->test, t->test_idx + start, n, 0);
+        load_batch(t, t->test, t->test_idx + start, n, 0, NULL);
         model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
         for (int b = 0; b < n; b++) {
             int pred = argmax10(t->model.probs + b * LN_CLASSES);
