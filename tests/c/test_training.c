@@ -425,6 +425,7 @@ static void test_label_noise(void) {
     CHECK(ma.train_acc > 0.0f && fabsf(ma.train_acc - mb.train_acc) > 0.0f, "training accuracy %g with noise, %g without", mb.train_acc, ma.train_acc);
     CHECK(params_hash(clean) == params_hash(noisy), "frozen weights differ");
     ln_trainer_free(clean), ln_trainer_free(noisy);
+}
 
 /* After new weights, the test numbers are those of the new weights, and evaluating the weights an
  * epoch just evaluated gives that epoch's numbers exactly. */
