@@ -11,6 +11,7 @@ import { finalResult, labelRuns, newHistory, record, toCsv, toJson } from '../we
 import { parseCli, prepareOutputs, readWeightsFile, UsageError } from './cli-args.mjs';
 import { commandLines, isSweep, jobCount, runSweep, sweepRuns } from './sweep-cli.mjs';
 import { jsonLine } from './train-one.mjs';
+import { readLink, splitLink } from '../web/lib/result-link.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 
 const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
@@ -51,7 +52,8 @@ or written), 3 training diverged.`;
 
 /** The experiment from the arguments; any warning is an error here, as scripts need exact runs. */
 function experiment(values) {
-  const { config: fromLink, warnings } = parse(values.config ?? '');
+  // A link's extra parts (a sweep, results: web/lib/result-link.mjs) follow a '!'.
+  const { config: fromLink, warnings } = parse(splitLink(values.config ?? '').runs);
   const overrides = {};
   for (const e of SCHEMA) if (values[e.key] !== undefined) overrides[e.key] = values[e.key];
   if (values.epochs !== undefined) overrides.ep = values.epochs;
@@ -92,6 +94,12 @@ async function main(argv) {
     return 0;
   }
   const config = experiment(values);
+  // A sweep link runs its sweep, unless the flags give one.
+  const { sweep: linked } = readLink(values.config ?? '');
+  if (linked && values.sweep === undefined && values.seeds === undefined) {
+    values.sweep = linked.axes.map((a) => a.spec);
+    values.seeds = String(linked.seeds);
+  }
   if (isSweep(values)) return sweep(values, config);
   const budget = values.chunk === undefined ? { maxMs: 100 } : parseBudget(values.chunk);
   // Every argument and path is checked here, before the engine and the data load.
