@@ -117,3 +117,17 @@ describe('CLI sweeps', () => {
     }
   });
 });
+
+describe('sweep experiments', () => {
+  test('their links read without warnings, hold a sweep, and name their charts', async () => {
+    const { EXPERIMENTS } = await import('../../web/lib/experiments.mjs');
+    const { readLink } = await import('../../web/lib/result-link.mjs');
+    for (const id of ['lambda-sweep', 'dropout-sweep', 'learning-curve', 'is-it-noise']) {
+      const e = EXPERIMENTS.find((x) => x.id === id);
+      assert.ok(e && e.title && e.text && e.formula && Array.isArray(e.charts), id);
+      const { sweep, warnings, configs } = readLink(e.link);
+      assert.deepEqual(warnings, [], id);
+      assert.ok(sweep && configs.length >= 5, id);
+    }
+  });
+});
