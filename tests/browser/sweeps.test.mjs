@@ -60,3 +60,23 @@ test('a λ sweep, its link with results, Reproduce, and the size limit', async (
   await shared.raw.close();
   await big.raw.close();
 });
+
+test('forking a finished run at epoch 1: the child shares epoch 1 and trains on with its own settings', async () => {
+  const { raw: page, errors } = await lab.page('n=300&val=100&test=200&ep=2');
+  await ready(page);
+  await page.click('#btn-train');
+  const parent = await waitFor(async () => {
+    const s = await snapshot(page);
+    return s.runs[0]?.status === 'done' ? s.runs[0] : null;
+  }, 'the run to finish', { timeout: 120_000 });
+  await page.fill('#fork-epoch', '1');
+  await page.click('#fork');
+  const child = await waitFor(async () => {
+    const s = await snapshot(page);
+    return s.runs[1]?.status === 'done' ? s.runs[1] : null;
+  }, 'the fork to finish', { timeout: 120_000 });
+  assert.deepEqual(child.epochs[0], parent.epochs[0]);
+  assert.deepEqual(child.epochs[1], parent.epochs[1], 'the same settings continue exactly as the parent did');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

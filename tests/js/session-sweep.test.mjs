@@ -113,3 +113,31 @@ test('results over the size limit are refused with a message', async () => {
     epochs: Array.from({ length: 200 }, (_, j) => ({ ...row(j + 1, Math.fround(Math.random())), trainLoss: Math.fround(Math.random()), testLoss: Math.fround(Math.random()) })) }));
   await assert.rejects(encodeResults(hs, 'v=1'), (e) => e.code === 'too-large' && /do not fit in a link of 32768 characters/.test(e.message));
 });
+
+test('forking the focused run at epoch k: the child shares its history up to k and is created from that epoch', async () => {
+  const fake = fakePool(2);
+  const created = [];
+  const base = fake.create;
+  fake.create = (hooks) => {
+    const pool = base(hooks);
+    return { ...pool, create: (id, config, options) => { created.push(options); return pool.create(id, config, options); } };
+  };
+  const session = createSession({ createPool: fake.create });
+  await session.setData({});
+  session.setDraft(parse('n=500&val=100&test=500&ep=3').config);
+  await session.train();
+  await settle(session);
+  const [parent] = session.runs;
+  fake.finish(parent.id, [row(1, 0.5), row(2, 0.4), row(3, 0.45)]);
+  session.setDraft(parse('n=500&val=100&test=500&ep=5&lr=0.0005').config);
+  await session.fork(2);
+  const child = session.runs[1];
+  assert.deepEqual(child.epochs, parent.epochs.slice(0, 2));
+  assert.deepEqual(child.branch, { from: parent.id, epoch: 2 });
+  assert.equal(child.config.lr, 0.0005);
+  assert.deepEqual(created[1], { branch: { config: parent.config, epoch: 2 } });
+  session.focus(parent.id);
+  session.setDraft(parse('n=600&val=100&test=500&ep=5').config);
+  assert.throws(() => session.fork(1), (e) => e.code === 'bad-config' && /n/.test(e.message));
+  assert.throws(() => session.fork(4), (e) => e.code === 'bad-argument');
+});

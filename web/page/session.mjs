@@ -8,6 +8,7 @@ import { labelRuns } from '../lib/history.mjs';
 import { RUN_COLORS, newRun, ingest } from './runs.mjs';
 import { LINK_SWEEP_MAX_RUNS, compareRuns, describeReproduction, encodeResults, writeLink } from '../lib/result-link.mjs';
 import { expandSweep } from '../lib/sweep.mjs';
+import { forkHistory } from '../lib/branch.mjs';
 
 const NOOP = () => {};
 
@@ -66,10 +67,12 @@ export function createSession({ createPool, on = {} }) {
     emit.change();
   }
 
-  async function addRun(config, { start, replace = null }) {
+  async function addRun(config, { start, replace = null, branch = null }) {
     // A second click can arrive after the run it meant to replace is gone.
     if (replace && !runs.includes(replace)) return null;
     const run = newRun(nextId++, config, replace?.color ?? freeColor());
+    // A branch starts with its parent's history up to the epoch it branches at.
+    if (branch) Object.assign(run, forkHistory(branch.parent, branch.epoch, run.id, config), { phase: 'train' });
     if (replace) {
       runs.splice(runs.indexOf(replace), 1, run);
       forget(replace);
@@ -80,7 +83,7 @@ export function createSession({ createPool, on = {} }) {
     labelRuns(runs);
     runsChanged();
     try {
-      const { worker, counts } = await pool.create(run.id, config);
+      const { worker, counts } = await pool.create(run.id, config, branch ? { branch: { config: branch.parent.config, epoch: branch.epoch } } : {});
       if (!byId(run.id)) {
         pool.forget(worker, run.id);
         return null;
@@ -349,6 +352,18 @@ export function createSession({ createPool, on = {} }) {
       const configs = expandSweep(base, spec).map((r) => r.config);
       if (configs.length > LINK_SWEEP_MAX_RUNS) throw new LabError('bad-argument', `this sweep makes ${configs.length} runs; the page trains at most ${LINK_SWEEP_MAX_RUNS}`);
       return this.openLink({ runs: configs, base, sweep: spec, start: true });
+    },
+
+    /** A new run that continues the focused one from the end of its epoch k with the form's
+     * settings (all but the data selection may change: branch.mjs), next to it. */
+    fork(k) {
+      const f = focused();
+      if (!dataReady || !f) throw new LabError('state', 'Focus a run to fork first.');
+      if (!f.epochs.some((e) => e.epoch === k)) throw new LabError('bad-argument', `Run #${f.id} has not completed epoch ${k}.`);
+      forkHistory(f, k, 0, draft); // checks the data selection before anything changes
+      if (runs.length >= maxRuns()) throw new LabError('state', `At most ${maxRuns()} runs.`);
+      sweep = null;
+      return addRun(draft, { start: true, branch: { parent: f, epoch: k } });
     },
 
     /** Trains again every run that shows a shared result, to check it. */

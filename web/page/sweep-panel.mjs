@@ -42,6 +42,8 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
   const repeatBtn = h('button', { id: 'sweep-repeat', class: 'btn', type: 'button', title: 'The focused run with the seeds seed … seed+N−1' }, 'Repeat with N seeds');
   const shareBtn = h('button', { id: 'share-results', class: 'btn', type: 'button', title: 'A link that holds every run\'s finished curves' }, 'Copy link with results');
   const reproduceBtn = h('button', { id: 'reproduce', class: 'btn btn-accent', type: 'button', hidden: true }, 'Reproduce');
+  const forkEpoch = h('input', { id: 'fork-epoch', type: 'number', min: 1, value: 1, 'aria-label': 'Epoch to fork at', style: 'width:4em' });
+  const forkBtn = h('button', { id: 'fork', class: 'btn', type: 'button', title: 'A new run that continues the focused run from the end of this epoch with the settings in the form (the data selection stays)' }, 'Fork at epoch');
   const note = h('p', { id: 'sweep-note', class: 'muted small', 'aria-live': 'polite' });
   const verdict = h('p', { id: 'seed-verdict', class: 'small' });
   const canvas = h('canvas', { id: 'sweep-chart', height: 220, role: 'img', 'aria-label': 'Summary: final and best losses and test accuracy against the swept value' });
@@ -52,6 +54,7 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
   const section = h('section', { class: 'panel', id: 'sweep-panel', 'aria-labelledby': 'sweep-title' },
     h('div', { class: 'panel-head' }, h('h2', { id: 'sweep-title' }, 'Sweep and seeds'), h('div', {}, shareBtn, ' ', reproduceBtn)),
     h('div', { class: 'sweep-form' }, key1, ' = ', values1, ' ', key2, ' = ', values2, ' seeds ', seeds, ' ', runBtn, ' ', repeatBtn),
+    h('div', { class: 'sweep-form' }, forkBtn, ' ', forkEpoch, h('span', { class: 'muted small' }, ' with the settings in the form: the new run shares the focused run\'s curves up to that epoch.')),
     note, body);
   anchor.before(section);
 
@@ -94,6 +97,14 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
     }
   });
   reproduceBtn.addEventListener('click', () => session.reproduce());
+  forkBtn.addEventListener('click', () => {
+    try {
+      session.fork(Number(forkEpoch.value));
+      setText(note, `Forked run #${session.focused?.id ?? ''} at epoch ${forkEpoch.value}: the epochs up to it are trained again from the seed to reach its exact state, then the new settings apply.`);
+    } catch (e) {
+      setText(note, e.message);
+    }
+  });
 
   function select(id) {
     if (selected.has(id)) selected.delete(id);
