@@ -80,3 +80,30 @@ test('forking a finished run at epoch 1: the child shares epoch 1 and trains on 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('Repeat with 3 seeds turns a run into a group drawn as a band; two groups get a verdict', async () => {
+  const { raw: page, errors } = await lab.page('n=300&val=100&test=200&ep=2');
+  await ready(page);
+  await page.click('#btn-train');
+  await waitFor(async () => (await snapshot(page)).runs[0]?.status === 'done', 'the run to finish', { timeout: 120_000 });
+  await page.fill('#sweep-seeds', '3');
+  await page.click('#sweep-repeat');
+  const s = await waitFor(async () => {
+    const x = await snapshot(page);
+    return x.runs.length === 3 && x.runs.every((r) => r.status === 'done') && x.sweep.bands === 1 ? x : null;
+  }, 'three seeds drawn as one band', { timeout: 120_000 });
+  assert.deepEqual(s.runs.map((r) => r.config.seed), [1, 2, 3]);
+  assert.match(s.link, /!seeds=3$/);
+  // Two settings over 2 seeds each: two bands and a plain statement.
+  await page.selectOption('#sweep-key', 'lr');
+  await page.fill('#sweep-values', '0.001,0.003');
+  await page.fill('#sweep-seeds', '2');
+  await page.click('#sweep-run');
+  await waitFor(async () => {
+    const x = await snapshot(page);
+    return x.runs.length === 4 && x.runs.every((r) => r.status === 'done') && x.sweep.bands === 2;
+  }, 'two groups', { timeout: 120_000 });
+  assert.match(await page.locator('#seed-verdict').textContent(), /^Final test accuracy: .* (exceeds|is within) the spread between seeds/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

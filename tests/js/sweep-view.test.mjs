@@ -51,3 +51,16 @@ test('two seed groups get a plain verdict', () => {
   assert.match(seedVerdict(finished(sweep, [0.1, 0.2, 0.3, 0.15, 0.25, 0.35])), /within the spread/);
   assert.equal(seedVerdict(finished(sweepOf(['lr=0.001,0.01,0.1']), [1, 2, 3])), null);
 });
+
+test('seed groups become bands: a mean line between the lowest and highest seed', async () => {
+  const { groupBands } = await import('../../web/page/sweep-view.mjs');
+  const sweep = sweepOf(['lr=0.001,0.01'], 2);
+  const runs = finished(sweep, [0.1, 0.3, 0.5, 0.7]);
+  const bands = groupBands(runs, 'valLoss');
+  assert.equal(bands.length, 2);
+  assert.equal(bands[0].label, 'first group (2 seeds)');
+  assert.equal(bands[1].label, 'lr 0.01 (2 seeds)');
+  assert.deepEqual([bands[1].min[0].y, bands[1].max[0].y], [0.5, 0.7]);
+  assert.ok(Math.abs(bands[0].mean[0].y - 0.2) < 1e-12);
+  assert.deepEqual(groupBands(finished(sweepOf(['lr=0.001,0.01']), [1, 2]), 'valLoss'), [], 'no seeds, no bands');
+});

@@ -4,7 +4,7 @@
 // Thin: what it shows comes from sweep-view.mjs and the session.
 import { readLink as readFullLink, decodeResults } from '../lib/result-link.mjs';
 import { parseSweep } from '../lib/sweep.mjs';
-import { COLUMNS, SWEEPABLE, heatmap, seedVerdict, sortRows, summarySeries, tableRows } from './sweep-view.mjs';
+import { COLUMNS, SWEEPABLE, groupBands, heatmap, seedVerdict, sortRows, summarySeries, tableRows } from './sweep-view.mjs';
 import { h, setText } from './dom.mjs';
 
 const COLORS = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
@@ -48,8 +48,12 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
   const verdict = h('p', { id: 'seed-verdict', class: 'small' });
   const canvas = h('canvas', { id: 'sweep-chart', height: 220, role: 'img', 'aria-label': 'Summary: final and best losses and test accuracy against the swept value' });
   const heat = h('div', { id: 'sweep-heatmap' });
+  const bandCanvases = { valLoss: h('canvas', { id: 'band-loss', role: 'img', 'aria-label': 'Validation loss per epoch of each seed group: mean line, band from the lowest to the highest seed' }),
+    testAcc: h('canvas', { id: 'band-acc', role: 'img', 'aria-label': 'Test accuracy per epoch of each seed group: mean line, band from the lowest to the highest seed' }) };
+  const bands = h('div', { id: 'seed-bands', class: 'sweep-bands', hidden: true },
+    h('div', { style: 'position:relative;height:200px' }, bandCanvases.valLoss), h('div', { style: 'position:relative;height:200px' }, bandCanvases.testAcc));
   const table = h('table', { id: 'sweep-table', class: 'sweep-table' });
-  const body = h('div', { id: 'sweep-results', hidden: true }, h('div', { style: 'position:relative;height:240px' }, canvas), heat, verdict,
+  const body = h('div', { id: 'sweep-results', hidden: true }, h('div', { style: 'position:relative;height:240px' }, canvas), heat, bands, verdict,
     h('div', { style: 'overflow:auto;max-height:320px' }, table));
   const section = h('section', { class: 'panel', id: 'sweep-panel', 'aria-labelledby': 'sweep-title' },
     h('div', { class: 'panel-head' }, h('h2', { id: 'sweep-title' }, 'Sweep and seeds'), h('div', {}, shareBtn, ' ', reproduceBtn)),
@@ -146,6 +150,37 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
     }
   }
 
+  const bandCharts = {};
+  function drawBands(runs) {
+    const { Chart } = globalThis;
+    let shown = false;
+    for (const [field, canvasEl] of Object.entries(bandCanvases)) {
+      const groups = groupBands(runs, field);
+      shown ||= groups.length > 0;
+      const percent = field === 'testAcc';
+      const y = (p) => ({ x: p.x, y: percent ? 100 * p.y : p.y });
+      const datasets = groups.flatMap((g, i) => {
+        const c = COLORS[i % COLORS.length];
+        return [
+          { label: `${g.label} min`, data: g.min.map(y), borderColor: 'transparent', pointRadius: 0, fill: false },
+          { label: `${g.label} max`, data: g.max.map(y), borderColor: 'transparent', backgroundColor: `${c}33`, pointRadius: 0, fill: '-1' },
+          { label: g.label, data: g.mean.map(y), borderColor: c, backgroundColor: c, pointRadius: 2, fill: false },
+        ];
+      });
+      if (!Chart) continue;
+      if (!bandCharts[field]) {
+        bandCharts[field] = new Chart(canvasEl, { type: 'line', data: { datasets }, options: { animation: false, maintainAspectRatio: false,
+          plugins: { legend: { labels: { filter: (item) => !/ (min|max)$/.test(item.text) } } },
+          scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: percent ? 'test accuracy %' : 'validation loss' } } } } });
+      } else {
+        bandCharts[field].data.datasets = datasets;
+        bandCharts[field].update('none');
+      }
+    }
+    bands.hidden = !shown;
+    return shown;
+  }
+
   function drawHeatmap(sweep, runs) {
     const m = heatmap(sweep, runs);
     if (!m) return heat.replaceChildren();
@@ -166,6 +201,7 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
     if (body.hidden) return;
     drawChart(sweep, runs);
     drawHeatmap(sweep, runs);
+    drawBands(runs);
     drawTable(sweep, runs);
     setText(verdict, seedVerdict(runs) ?? '');
   }
@@ -173,6 +209,7 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
   return {
     render,
     stats: () => ({ rows: table.querySelectorAll('tbody tr').length, points: chart ? chart.data.datasets[0]?.data.length ?? 0 : 0,
-      series: chart ? chart.data.datasets.length : 0, visible: body.hidden === false }),
+      series: chart ? chart.data.datasets.length : 0, visible: body.hidden === false,
+      bands: bands.hidden ? 0 : (bandCharts.valLoss?.data.datasets.length ?? 0) / 3 }),
   };
 }

@@ -1,8 +1,8 @@
 // What the sweep panel shows, without the DOM: per-run table rows (sortable), the summary chart's
 // series against the swept value (log axis for λ, learning rates and other scale-like keys), a
 // heatmap for a grid, and the verdict on two seed groups. Tested under Node.
-import { SCHEMA } from '../lib/config.mjs';
-import { compareGroups, groupRuns, runSummary, summarize } from '../lib/groups.mjs';
+import { SCHEMA, diff } from '../lib/config.mjs';
+import { band, compareGroups, groupRuns, runSummary, summarize } from '../lib/groups.mjs';
 
 const BY_KEY = new Map(SCHEMA.map((e) => [e.key, e]));
 /** Keys whose sweeps are read on a log axis. */
@@ -81,4 +81,22 @@ export function seedVerdict(runs) {
   const groups = groupRuns(runs.filter((r) => r.stopReason !== 'none' || r.shared));
   if (groups.length !== 2 || groups.some((g) => g.members.length < 2)) return null;
   return compareGroups(groups[0].members, groups[1].members, 'testAcc')?.text ?? null;
+}
+
+/**
+ * Seed groups' bands of one per-epoch field for the band charts: per group its label (how it
+ * differs from the first group), the mean line and the min and max lines over its seeds.
+ * @returns {{label: string, n: number, mean: {x: number, y: number}[], min: {x, y}[], max: {x, y}[]}[]}
+ */
+export function groupBands(runs, field) {
+  const groups = groupRuns(runs.filter((r) => r.epochs.length > 0));
+  if (!groups.some((g) => g.members.length > 1)) return [];
+  const first = groups[0].members[0].config;
+  return groups.map((g) => {
+    const b = band(g.members, field);
+    const changed = diff(first, g.members[0].config).filter((k) => k !== 'seed');
+    const label = changed.length ? changed.map((k) => `${k} ${g.members[0].config[k]}`).join(', ') : 'first group';
+    return { label: `${label} (${g.members.length} seeds)`, n: g.members.length, mean: b.map((p) => ({ x: p.epoch, y: p.mean })),
+      min: b.map((p) => ({ x: p.epoch, y: p.min })), max: b.map((p) => ({ x: p.epoch, y: p.max })) };
+  });
 }
