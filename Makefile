@@ -140,6 +140,7 @@ test-experiments: web
 bench: build/bench/bench_native web build/wasm-scalar/lenet.mjs
 	node tools/bench.mjs
 	node tools/bench_browser.mjs
+	node tools/bench_sweep.mjs
 
 serve: web
 	node tools/serve.mjs build/web
