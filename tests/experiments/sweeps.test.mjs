@@ -55,7 +55,8 @@ describe('sweep experiments', () => {
     }
   });
 
-  test('learning-curve: accuracy rises with n; dropout costs accuracy on 300 samples and is within about a point later', async () => {
+  test('learning-curve: accuracy rises with n; on 300 samples the sign of dropout\'s effect changes with the seed; within about a point later', async () => {
+    const at300 = [];
     for (const seed of [1, 2]) {
       const runs = await sweepRuns('learning-curve', seed);
       const acc = (n, drop1) => last(runs.find((r) => r.point.n === n && r.point.drop1 === drop1)).testAcc;
@@ -63,11 +64,13 @@ describe('sweep experiments', () => {
         const curve = [300, 1000, 3000, 10000].map((n) => acc(n, d));
         assert.ok(curve.every((a, i) => i === 0 || a > curve[i - 1] + 0.01), `seed ${seed}, drop1 ${d}: ${curve}`);
       }
-      assert.ok(acc(300, 0) > acc(300, 0.5) + 0.01, `seed ${seed}: on 300 samples ${acc(300, 0)} without, ${acc(300, 0.5)} with dropout`);
+      at300.push(acc(300, 0.5) - acc(300, 0));
       for (const n of [1000, 3000, 10000]) {
         assert.ok(Math.abs(acc(n, 0) - acc(n, 0.5)) < 0.015, `seed ${seed}, n ${n}: ${acc(n, 0)} vs ${acc(n, 0.5)}`);
       }
+      assert.ok(acc(10000, 0.5) > acc(10000, 0), `seed ${seed}: at 10,000 ${acc(10000, 0.5)} with, ${acc(10000, 0)} without dropout`);
     }
+    assert.ok(Math.min(...at300) < -0.01 && Math.max(...at300) > 0.01, `on 300 samples dropout minus none: ${at300}`);
   });
 
   test('is-it-noise: test accuracies overlap over seeds; He trains to a lower training loss on average', async () => {

@@ -123,8 +123,8 @@ export function createSweepPanel(anchor, { session, notice, say, shareUrl, copyT
     const head = h('tr', {}, cols.map(([c, label]) => h('th', { scope: 'col' },
       h('button', { type: 'button', class: 'sort', 'data-column': c, onclick: () => { sort = { column: c, descending: sort.column === c && !sort.descending }; render(); } },
         label + (sort.column === c ? (sort.descending ? ' ▼' : ' ▲') : '')))));
-    const trs = rows.map((r) => h('tr', { class: selected.has(r.id) ? 'selected' : '', 'data-run': r.id, tabindex: 0, onclick: () => { select(r.id); render(); },
-      'aria-selected': selected.has(r.id) ? 'true' : 'false' },
+    const trs = rows.map((r) => h('tr', { class: selected.has(r.id) ? 'selected' : '', 'data-run': r.id, tabindex: 0, title: 'Show only the selected runs on the charts',
+      onclick: () => { select(r.id); render(); }, onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(r.id); render(); } } },
     cols.map(([c]) => h('td', {}, c in r && c !== 'point' ? (COLUMNS.some(([f]) => f === c) ? fmt(r[c], c === 'finalTestAcc') : String(r[c])) : String(r.point[c])))));
     table.replaceChildren(h('thead', {}, head), h('tbody', {}, trs));
   }
