@@ -7,15 +7,19 @@ import { loadEngineWithData } from '../../tools/engine-node.mjs';
 const PRETRAINED = new URL('../../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
 let engine;
 
-/** Every run of experiment `id`: its epochs, steps and final metrics. */
-export async function runExperiment(id) {
+/**
+ * Every run of experiment `id`: its epochs, steps and final metrics. `seed` overrides the seed of
+ * every run of the link (the links themselves use seed 1).
+ */
+export async function runExperiment(id, { seed } = {}) {
   const experiment = EXPERIMENTS.find((e) => e.id === id);
   if (!experiment) throw new Error(`no experiment ${id}`);
   const { runs, warnings } = parseLink(experiment.link);
   if (warnings.length) throw new Error(`experiment ${id} has a bad link: ${warnings.join('; ')}`);
   engine ??= await loadEngineWithData('simd');
   const weights = new Uint8Array(await readFile(PRETRAINED));
-  return runs.map((config) => {
+  return runs.map((linked) => {
+    const config = seed === undefined ? linked : { ...linked, seed };
     const run = engine.createRun(config, { weights: config.from === 'pretrained' ? weights : undefined });
     const steps = [], epochs = [];
     let r;
@@ -32,3 +36,14 @@ export async function runExperiment(id) {
 
 /** Mean of one layer's gradient norm over a range of steps. */
 export const meanGrad = (steps, layer) => steps.reduce((s, x) => s + x.gradNorm[layer], 0) / steps.length;
+
+/** The seeds the tests use: none is the links' own seed 1, so a claim cannot rest on one draw. */
+export const TEST_SEEDS = [2, 3, 4];
+
+/** Runs experiment `id` once per test seed and calls check(runs, note) on each; note() prints. */
+export async function forSeeds(t, id, check, seeds = TEST_SEEDS) {
+  for (const seed of seeds) {
+    const runs = await runExperiment(id, { seed });
+    check(runs, (msg) => t.diagnostic(`${id} seed ${seed}: ${msg}`));
+  }
+}
