@@ -30,7 +30,7 @@ test('vanishing: sigmoid with a small initialiser starves conv1 of gradient and 
     assert.ok(ratio(small) < 1e-2, `conv1/fc3 gradient ratio ${ratio(small)}`);
     assert.ok(ratio(glorot) > 2 * ratio(small), `glorot ${ratio(glorot)} vs ${ratio(small)}`);
     assert.ok(ratio(relu) > 0.1, `relu+he ${ratio(relu)}`);
-    assert.ok(small.final.testAcc < 0.8 && relu.final.testAcc > 0.92, `test acc ${small.final.testAcc} vs ${relu.final.testAcc}`);
+    assert.ok(small.final.testAcc < 0.8 && relu.final.testAcc > 0.9, `test acc ${small.final.testAcc} vs ${relu.final.testAcc}`);
     assert.ok(glorot.final.testAcc > small.final.testAcc + 0.02 && glorot.final.testAcc < 0.87,
       `glorot ${glorot.final.testAcc} vs ${small.final.testAcc}`);
   });

@@ -43,7 +43,9 @@ export const TEST_SEEDS = [2, 3, 4];
 /** Runs experiment `id` once per test seed and calls check(runs, note) on each; note() prints. */
 export async function forSeeds(t, id, check, seeds = TEST_SEEDS) {
   for (const seed of seeds) {
+    const start = performance.now();
     const runs = await runExperiment(id, { seed });
-    check(runs, (msg) => t.diagnostic(`${id} seed ${seed}: ${msg}`));
+    const seconds = ((performance.now() - start) / 1000).toFixed(1);
+    check(runs, (msg) => t.diagnostic(`${id} seed ${seed} (${seconds} s): ${msg}`));
   }
 }

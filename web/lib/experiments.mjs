@@ -63,7 +63,7 @@ export const EXPERIMENTS = Object.freeze([
       'further. Glorot initialisation narrows the gap; ReLU with He initialisation keeps conv1 ' +
       'within a factor of ten of fc3. See the gradient-norm chart (log scale). The early layers ' +
       'hardly learn, so the sigmoid runs are slow: after 3 epochs the test accuracy is about 67 ' +
-      'to 74 % with N(0, 0.05²) and 78 to 81 % with Glorot, against 93 to 95 % for ReLU with He.',
+      'to 74 % with N(0, 0.05²) and 78 to 81 % with Glorot, against 92 to 95 % for ReLU with He.',
     formula: 'sigmoid′(x) = σ(x)(1 − σ(x)) ≤ 0.25. Backpropagation multiplies by one such factor ' +
       'and one weight matrix per layer. random_normal: N(0, 0.05²); glorot_uniform: ' +
       'U(−l, l), l = √(6/(fan_in + fan_out)); he_uniform: l = √(6/fan_in).',
@@ -80,7 +80,7 @@ export const EXPERIMENTS = Object.freeze([
       'loss chart shows a steep climb; its smoothed curve stays below the raw batch values). ' +
       'When a batch loss exceeds 1,000 the run stops with the status "diverged" and keeps the ' +
       'weights from before that step. The same model with a learning rate of 0.01 trains ' +
-      'normally: about 91 to 93 % test accuracy after 3 epochs.',
+      'normally: about 90 to 93 % test accuracy after 3 epochs.',
     formula: 'momentum: m = μm − ηg, w += m (μ = 0.9); tanh′(x) = 1 − tanh²(x) → 0 for large |x|. ' +
       'A run stops when a loss, gradient or weight is NaN or infinite, or a batch loss exceeds 1000; ' +
       'that step is not applied.',
