@@ -162,8 +162,8 @@ export const EXPERIMENTS = Object.freeze([
       'takes steps of about η towards zero whatever its size, as under L1: the sparsity chart ' +
       'climbs to about 19 to 30 % of weights with |w| < 0.001 (a spike at 0 in the fc1 ' +
       'histogram), while Adam alone and AdamW stay below 3 %. Weights with large gradients, on ' +
-      'the other hand, hardly feel the penalty: on the weight-norm chart conv1 ends 2 to 5 % ' +
-      'above Adam alone with L2, while AdamW shrinks it by about 5 to 10 %. (In ' +
+      'the other hand, hardly feel the penalty: on the weight-norm chart conv1 ends level ' +
+      'with Adam alone or up to 5 % above it with L2, while AdamW shrinks it by about 5 to 10 %. (In ' +
       'the dense layers both shrink the weights, L2 even more than AdamW at these settings.) ' +
       'Validation loss: both ways of shrinking end below Adam alone (AdamW by 0.03 to 0.1; ' +
       'Adam + L2 by 0.01 to 0.07), and which of the two ends lower varies with the seed. ' +
