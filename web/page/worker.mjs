@@ -6,6 +6,7 @@ import { advanceChunk, drive } from '../lib/driver.mjs';
 import { createEngine } from '../lib/engine.mjs';
 import { LabError } from '../lib/errors.mjs';
 import { CHECKPOINTS } from '../lib/datasets.mjs';
+import { stateAtEpoch } from '../lib/branch.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
@@ -118,10 +119,16 @@ const requests = {
     e.setData(name, bytes);
     engine = e;
   },
-  async create({ id, config }) {
-    if (!engine?.hasData(config.data)) throw new LabError('no-data', 'The training data is not loaded yet.');
-    const weights = config.from !== 'scratch' ? await pretrainedWeights(config.from) : undefined;
-    const run = engine.createRun(config, weights ? { weights } : undefined);
+  // branch: {config, epoch}: the new run continues the run `config` describes from the end of
+  // that epoch, which is trained again here from its seed (web/lib/branch.mjs). A branch keeps
+  // its parent's dataset (BRANCH_FIXED), so both train on the one config.data names.
+  async create({ id, config, branch }) {
+    if (!engine?.hasData(config.data ?? 'mnist')) throw new LabError('no-data', 'The training data is not loaded yet.');
+    const from = branch ? branch.config : config;
+    const weights = from.from !== 'scratch' ? await pretrainedWeights(from.from) : undefined;
+    const run = branch
+      ? engine.createRun(config, { state: stateAtEpoch(engine, branch.config, branch.epoch, { weights }) })
+      : engine.createRun(config, weights ? { weights } : undefined);
     runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
     flush(true);
     // With few digits chosen the splits can hold fewer samples than asked for.

@@ -72,12 +72,12 @@ export function createPool({ size, onProgress, mayTrain }) {
       return workers[0].ready.get(name);
     },
     /** Creates run `id` on a worker; resolves to that worker's handle and the run's split sizes. */
-    async create(id, config) {
+    async create(id, config, { branch } = {}) {
       const w = place(id);
       let counts;
       try {
         await w.ready.get(config.data ?? 'mnist');
-        counts = await call(w, 'create', { id, config });
+        counts = await call(w, 'create', { id, config, branch });
       } catch (err) {
         w.runs.delete(id);
         throw err;
