@@ -150,6 +150,10 @@ test('a frozen layer\'s gradient is drawn as zero; best epoch and divergence are
   c = await chartsDone(page, 2);
   assert.equal(c.legend[0], '#1 frozen conv1');
   assert.equal((await snapshot(page)).runs[0].name, 'frozen conv1');
+  // The keyboard's way to the drawing pad: a digit key writes that digit.
+  await page.focus('#pad');
+  await page.keyboard.press('7');
+  await waitFor(async () => /The network reads a \d/.test(await page.textContent('#pad-note')), 'a prediction for the typed digit');
   // Selecting a run puts its settings in the form, and the form says so.
   await page.click('.run:first-child .run-pick');
   await waitFor(async () => (await page.textContent('#form-owner')) === 'Settings of run #1', 'the form to hold run #1\'s settings');
@@ -168,6 +172,27 @@ test('a diverging run is marked where it diverged', async () => {
   sharedAxis(c, 'weight', 2);
   await page.locator('[data-chart="weight"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SCREENSHOTS, 'exploding-1440.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('on a phone the lesson is one tap away from the charts', async () => {
+  const { raw: page, errors } = await lab.page('', { width: 375, height: 812 });
+  await ready(page);
+  await page.selectOption('#presets', 'exploding');
+  await page.click('#open-experiment');
+  const toggle = page.locator('.lesson-toggle');
+  await waitFor(() => toggle.isVisible(), 'the lesson bar');
+  await page.locator('[data-chart="loss"]').scrollIntoViewIfNeeded();
+  const bar = await toggle.boundingBox();
+  assert.ok(bar.y + bar.height <= 812 && bar.y > 600, 'the lesson bar is at the bottom of the screen, over the charts');
+  assert.equal(await page.locator('#lesson .formula').isVisible(), false, 'folded until asked for');
+  await toggle.click();
+  assert.equal(await page.locator('#lesson .formula').isVisible(), true, 'one tap shows the explanation and formula');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await page.screenshot({ path: join(SCREENSHOTS, 'lesson-375.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -33,6 +33,9 @@ export function epochSeries(run, key, { scale = 1, layer = null } = {}) {
   return out;
 }
 
+// Exact powers of ten (10 ** -5 is 9.999999999999999e-6).
+const pow10 = (e) => Number(`1e${e}`);
+
 const niceCeil = (v) => {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
@@ -69,11 +72,11 @@ export function sharedRange(seriesList, { log = false } = {}) {
     // Nothing positive: only zeros (or nothing) to show.
     return { min: 0.05, max: 10, log, floor: zeros ? 0.1 : null, zeros };
   }
-  const minExp = Math.floor(Math.log10(minPositive));
-  const max = 10 ** Math.ceil(Math.log10(hi) + 1e-9);
-  if (!zeros) return { min: 10 ** minExp, max: Math.max(max, 10 ** (minExp + 1)), log, floor: null, zeros };
-  const floor = 10 ** (minExp - 1);
-  return { min: floor / 2, max: Math.max(max, 10 ** (minExp + 1)), log, floor, zeros };
+  const minExp = Math.floor(Math.log10(minPositive) + 1e-9);
+  const max = Math.max(pow10(Math.ceil(Math.log10(hi) - 1e-9)), pow10(minExp + 1));
+  if (!zeros) return { min: pow10(minExp), max, log, floor: null, zeros };
+  const floor = pow10(minExp - 1);
+  return { min: floor / 2, max, log, floor, zeros };
 }
 
 /** Puts exact zeros on the floor (a log axis cannot show 0); each point keeps its true value in `v`. */
