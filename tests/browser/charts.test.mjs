@@ -65,7 +65,7 @@ test('a guided experiment: the lesson beside its charts, every run on every pane
   await page.selectOption('#presets', 'vanishing');
   await page.click('#open-experiment');
   await waitFor(async () => (await snapshot(page)).runs.length === 3, 'the experiment\'s three runs');
-  const lesson = page.locator('#lesson');
+  const lesson = page.locator('#lesson-panel');
   assert.match(await lesson.textContent(), /sigmoid′\(x\) = σ\(x\)\(1 − σ\(x\)\)/);
   const c = await trainToEnd(page, 3).then(() => chartsDone(page, 3));
 
@@ -86,7 +86,7 @@ test('a guided experiment: the lesson beside its charts, every run on every pane
   assert.ok(box && box.y >= 0 && box.y + 80 < DESKTOP.height, 'the lesson is in view');
   if (cited.length) {
     assert.ok(await page.locator('.chart-card.cited').count() >= 1, 'the cited charts are highlighted');
-    await page.locator('.lesson-cites button').first().click();
+    await page.locator('.lp-cites button').first().click();
     const first = await page.locator('.chart-card.cited').first().boundingBox();
     const l = await lesson.boundingBox();
     assert.ok(first.y < DESKTOP.height && first.y + 100 > 0, 'a cited chart is in view');
@@ -181,14 +181,14 @@ test('on a phone the lesson is one tap away from the charts', async () => {
   await ready(page);
   await page.selectOption('#presets', 'exploding');
   await page.click('#open-experiment');
-  const toggle = page.locator('.lesson-toggle');
+  const toggle = page.locator('.lp-toggle');
   await waitFor(() => toggle.isVisible(), 'the lesson bar');
   await page.locator('[data-chart="loss"]').scrollIntoViewIfNeeded();
   const bar = await toggle.boundingBox();
   assert.ok(bar.y + bar.height <= 812 && bar.y > 600, 'the lesson bar is at the bottom of the screen, over the charts');
-  assert.equal(await page.locator('#lesson .formula').isVisible(), false, 'folded until asked for');
+  assert.equal(await page.locator('#lesson-panel .formula').isVisible(), false, 'folded until asked for');
   await toggle.click();
-  assert.equal(await page.locator('#lesson .formula').isVisible(), true, 'one tap shows the explanation and formula');
+  assert.equal(await page.locator('#lesson-panel .formula').isVisible(), true, 'one tap shows the explanation and formula');
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
   await page.screenshot({ path: join(SCREENSHOTS, 'lesson-375.png') });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

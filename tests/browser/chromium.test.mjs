@@ -27,7 +27,7 @@ test('a guided experiment opens with its explanation, trains, and overlays its r
   await page.selectOption('#presets', 'standardisation');
   assert.equal((await snapshot(page)).runs.length, 0, 'choosing alone opens nothing');
   await page.click('#open-experiment');
-  const notice = page.locator('#lesson .lesson-body');
+  const notice = page.locator('#lesson-panel .lp-body');
   await waitFor(() => notice.count(), 'the experiment\'s explanation');
   assert.match(await notice.textContent(), /x′ = \(x − μ\)\/σ/);
   await waitFor(async () => (await snapshot(page)).runs.length === 2, 'the experiment\'s two runs');

@@ -12,7 +12,7 @@ import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
-import { createLesson } from './lesson.mjs';
+import { createLesson } from './lesson-panel.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { diff } from '../lib/config.mjs';
 import { h, $, download, setText } from './dom.mjs';
@@ -313,7 +313,7 @@ for (const card of document.querySelectorAll('.chart-card')) {
 // ---- settings and links -------------------------------------------------------------------------
 
 const controls = createControls($('#controls'), (config) => session.setDraft(config));
-const lesson = createLesson($('#lesson'));
+const lesson = createLesson($('#lesson-panel'));
 
 // An opened link replaces the experiment; the form shows its first run.
 function applyLink(link) {

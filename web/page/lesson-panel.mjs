@@ -50,31 +50,33 @@ export function createLesson(panel) {
 
   function setExpanded(open) {
     panel.classList.toggle('expanded', open);
-    panel.querySelector('.lesson-toggle')?.setAttribute('aria-expanded', String(open));
+    panel.querySelector('.lp-toggle')?.setAttribute('aria-expanded', String(open));
   }
 
   const api = {
     get current() { return current; },
 
-    /** Shows the experiment's lesson; `note` is a line about its runs. */
-    open(experiment, note = '') {
+    /** Shows the experiment's lesson; `note` is a line about its runs, `extras` more nodes to show
+     * under the formula (a question to answer before training, say). */
+    open(experiment, note = '', extras = []) {
       clearHighlight();
       current = experiment;
       cited = citedCards(experiment);
       for (const [, el] of cited) el.classList.add('cited');
-      const toggle = h('button', { type: 'button', class: 'lesson-toggle', 'aria-expanded': 'false', 'aria-controls': 'lesson-body',
+      const toggle = h('button', { type: 'button', class: 'lp-toggle', 'aria-expanded': 'false', 'aria-controls': 'lp-body',
         onclick: () => setExpanded(!panel.classList.contains('expanded')) },
-      h('span', { class: 'lesson-kicker' }, 'Lesson'), h('span', { class: 'lesson-short' }, experiment.title));
+      h('span', { class: 'lp-kicker' }, 'Lesson'), h('span', { class: 'lp-short' }, experiment.title));
       panel.replaceChildren(
         toggle,
-        h('div', { class: 'lesson-body', id: 'lesson-body' },
-          h('div', { class: 'lesson-head' },
-            h('h2', { id: 'lesson-title' }, experiment.title),
+        h('div', { class: 'lp-body', id: 'lp-body' },
+          h('div', { class: 'lp-head' },
+            h('h2', { id: 'lp-title' }, experiment.title),
             h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the lesson', title: 'Close the lesson', onclick: () => api.close() }, '✕')),
-          h('p', { class: 'lesson-text' }, experiment.text),
+          h('p', { class: 'lp-text' }, experiment.text),
           renderFormula(experiment.formula),
-          cited.length ? h('p', { class: 'lesson-cites small' }, 'Look at: ',
+          cited.length ? h('p', { class: 'lp-cites small' }, 'Look at: ',
             cited.map(([name, el], i) => [i ? ', ' : '', h('button', { type: 'button', class: 'link-btn', onclick: () => { setExpanded(false); scrollTo(el); } }, NAMES[name] ?? name)])) : null,
+          ...extras,
           note ? h('p', { class: 'small muted' }, note) : null));
       panel.hidden = false;
       setExpanded(!narrow.matches);
