@@ -87,7 +87,8 @@ test('a guided experiment: the lesson beside its charts, every run on every pane
   if (cited.length) {
     assert.ok(await page.locator('.chart-card.cited').count() >= 1, 'the cited charts are highlighted');
     await page.locator('.lp-cites button').first().click();
-    const first = await page.locator('.chart-card.cited').first().boundingBox();
+    const name = { gradNorm: 'grad', weightNorm: 'weight' }[cited[0]] ?? cited[0];
+    const first = await page.locator(name === 'results' ? '.results' : `[data-chart="${name}"]`).boundingBox();
     const l = await lesson.boundingBox();
     assert.ok(first.y < DESKTOP.height && first.y + 100 > 0, 'a cited chart is in view');
     assert.ok(l.y < DESKTOP.height && l.y + l.height > 0, 'the lesson stays in view');

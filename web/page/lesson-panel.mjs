@@ -75,7 +75,7 @@ export function createLesson(panel) {
           h('p', { class: 'lp-text' }, experiment.text),
           renderFormula(experiment.formula),
           cited.length ? h('p', { class: 'lp-cites small' }, 'Look at: ',
-            cited.map(([name, el], i) => [i ? ', ' : '', h('button', { type: 'button', class: 'link-btn', onclick: () => { setExpanded(false); scrollTo(el); } }, NAMES[name] ?? name)])) : null,
+            cited.flatMap(([name, el], i) => [i ? ', ' : '', h('button', { type: 'button', class: 'link-btn', onclick: () => { setExpanded(false); scrollTo(el); } }, NAMES[name] ?? name)])) : null,
           ...extras,
           note ? h('p', { class: 'small muted' }, note) : null));
       panel.hidden = false;
