@@ -113,6 +113,8 @@ test('a guided experiment: the lesson beside its charts, every run on every pane
   await page.click('[data-chart="grad"] .table-toggle');
   assert.equal(await page.locator('[data-chart="grad"] .table-toggle').getAttribute('aria-expanded'), 'true');
   assert.equal(await page.locator('#table-grad tbody tr').count(), 9, 'three runs of three epochs');
+  await page.click('[data-chart="histogram"] .table-toggle');
+  assert.equal(await page.locator('#table-histogram tbody tr').count(), 3 * 41, 'three runs of 41 bins');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -2,7 +2,7 @@
 // floor for exact zeros on log axes, markers, small multiples and data tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestEpoch, histogramSeries, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
+import { bestEpoch, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
 import { defaults } from '../../web/lib/config.mjs';
 
 const pts = (ys) => ys.map((y, i) => ({ x: i, y }));
@@ -81,4 +81,5 @@ test('names, tables and histograms', () => {
   const h = histogramSeries([{ run: a, data: { counts: [1, 3], range: 1 } }, { run: run(2), data: { counts: [2, 2, 0, 0], range: 2 } }]);
   assert.equal(h.range, 2);
   assert.deepEqual(h.series[0].points, [{ x: -0.5, y: 0.25 }, { x: 0.5, y: 0.75 }], 'density: share per unit of weight');
+  assert.deepEqual(histogramTable(h.series).rows[1], ['#1 mine', '0.5', '0.75']);
 });

@@ -184,6 +184,14 @@ export function tableOf(chart, runs) {
   }
 }
 
+/** The histogram's table: a row per run and bin, with the bin's centre and density. */
+export function histogramTable(series) {
+  return {
+    columns: ['run', 'weight value (bin centre)', 'density'],
+    rows: series.flatMap((s) => s.points.map((p) => [s.name, num(p.x), num(p.y)])),
+  };
+}
+
 /** Histograms of several runs on one x axis: each {counts, range} becomes a density curve (share
  * of weights per unit of weight value), so runs with different ranges compare. */
 export function histogramSeries(items) {

@@ -6,7 +6,7 @@
 // labelled floor line instead of vanishing. The numbers come from web/lib/chart-data.mjs.
 // New data is taken at most every 200 ms and the charts are redrawn one per animation frame, so no
 // single task on the main thread grows long.
-import { LAYERS, PER_LAYER, epochSeries, histogramSeries, markers, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../lib/chart-data.mjs';
+import { LAYERS, PER_LAYER, epochSeries, histogramSeries, histogramTable, markers, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
@@ -252,7 +252,7 @@ export function createCharts(root, onLayer) {
   function fillTable(name) {
     const holder = root.querySelector(`#table-${name}`);
     const shown = latest ? latest.runs.filter((r) => r.visible) : [];
-    const { columns, rows } = tableOf(name, shown);
+    const { columns, rows } = name === 'histogram' ? histogramTable(lastHistogram) : tableOf(name, shown);
     if (!rows.length) {
       holder.replaceChildren(h('p', { class: 'muted small' }, 'No numbers yet: they appear after the first epoch.'));
       return;
@@ -282,6 +282,7 @@ export function createCharts(root, onLayer) {
   let firstPointAt = null;
   let shownNames = [];
   const info = { panels: {}, markers: {}, histogram: { runs: 0 } };
+  let lastHistogram = [];
   const dirty = new Set();
 
   function pump() {
@@ -467,6 +468,8 @@ export function createCharts(root, onLayer) {
       charts.histogram.options.scales.y.min = 0;
       setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis` : '');
       info.histogram = { runs: series.length, layer: LAYERS[layer], range };
+      lastHistogram = series;
+      if (tablesOpen.has('histogram')) fillTable('histogram');
       redraw(charts.histogram);
     },
     get layer() {
