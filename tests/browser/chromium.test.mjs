@@ -77,6 +77,8 @@ test('works on a 375 px wide screen', async () => {
   await trainToEnd(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(async () => (await snapshot(page)).charts.settled, 'the charts to show the final numbers');
   await page.screenshot({ path: join(SCREENSHOTS, 'playground-375.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();

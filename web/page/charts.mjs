@@ -285,13 +285,16 @@ export function createCharts(root, onLayer) {
   let lastHistogram = [];
   const dirty = new Set();
 
+  // As many charts per frame as fit in ~12 ms (always at least one), the rest in the next frames.
   function pump() {
     frame = 0;
-    const [chart] = dirty;
-    if (!chart) return;
-    dirty.delete(chart);
-    chart.update('none');
-    if (chart === charts.loss && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
+    const start = performance.now();
+    for (const chart of dirty) {
+      dirty.delete(chart);
+      chart.update('none');
+      if (chart === charts.loss && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
+      if (performance.now() - start > 12) break;
+    }
     if (dirty.size) frame = requestAnimationFrame(pump);
   }
 
@@ -384,6 +387,7 @@ export function createCharts(root, onLayer) {
     renderLegend(shown);
     takeComparison('loss', shown);
     takeComparison('accuracy', shown);
+    redraw(charts.loss, charts.accuracy);
     for (const kind of MULTIPLES) takeMultiples(kind, shown);
     for (const key of datasets.keys()) {
       const id = Number(key.split(':')[1]);
@@ -392,7 +396,6 @@ export function createCharts(root, onLayer) {
     plotted = charts.loss.data.datasets.reduce((n, d) => n + d.data.length, 0);
     runsPlotted = shown.filter((r) => r.epochs.length > 0).length;
     for (const name of tablesOpen) fillTable(name);
-    redraw(charts.loss, charts.accuracy);
   }
 
   /** Draws one card's charts into a PNG at twice the on-screen size, with a title, the run legend
