@@ -175,7 +175,7 @@ function floorAnnotation(floor, label) {
   return {
     zero: {
       type: 'line', yMin: floor, yMax: floor, borderColor: theme.text, borderWidth: 1, borderDash: [4, 3],
-      label: { display: true, content: label, position: 'end', yAdjust: -9, backgroundColor: 'transparent', color: theme.fg, font: { size: 10 }, padding: 1 },
+      label: { display: Boolean(label), content: label, position: 'end', yAdjust: -9, backgroundColor: 'transparent', color: theme.fg, font: { size: 10 }, padding: 1 },
     },
   };
 }
@@ -369,7 +369,8 @@ export function createCharts(root, onLayer) {
       }));
       setY(chart, { log: range.log, min: range.min, max: range.max, percent: kind === 'sparsity', floor: range.floor, decades });
       chart.options.plugins.title.text = panel.frozenIn.length ? `${panel.name} (frozen in ${panel.frozenIn.map((id) => `#${id}`).join(', ')})` : panel.name;
-      chart.options.plugins.annotation.annotations = { ...floorAnnotation(range.floor, data.zeroLabel), ...marks.annotations };
+      const zeros = panel.series.some((x) => x.zeros > 0);
+      chart.options.plugins.annotation.annotations = { ...floorAnnotation(range.floor, zeros ? data.zeroLabel : ''), ...marks.annotations };
     });
     info.panels[kind] = {
       log: range.log, floor: range.floor, min: range.min, max: range.max,
@@ -405,37 +406,76 @@ export function createCharts(root, onLayer) {
     const list = name in panels ? panels[name] : [charts[name]];
     const area = el.querySelector(name in panels ? '.multiples' : '.chart-box');
     const scale = 2;
+    const pad = 8 * scale;
     const width = Math.round(area.clientWidth * scale);
     const shown = latest ? latest.runs.filter((r) => r.visible) : [];
-    const keyText = el.querySelector('.key')?.textContent.trim() ?? '';
     const lineH = 18 * scale;
-    const head = lineH * 3.2;
+    const sample = 22 * scale;
     const out = document.createElement('canvas');
+    const ctx = out.getContext('2d');
+    const font = (px, weight = '') => `${weight} ${px * scale}px ${theme.font}`.trim();
+
+    // The legend (a line sample in each run's colour and its name) and the key (line styles, or
+    // the card's key text), laid out in rows that wrap at the image's width.
+    ctx.font = font(12);
+    const items = shown.map((run) => ({ color: run.color, style: 'solid', text: runName(run) }));
+    const key = name === 'loss' || name === 'accuracy'
+      ? [['thin', 'train, per step'], ['dash', 'train, per epoch'], ['solid', 'validation'], ['mark', 'markers: best epoch, early stop, diverged']]
+        .map(([style, text]) => ({ color: theme.text, style, text, key: true }))
+      : [{ text: el.querySelector('.key')?.textContent.trim() ?? '', key: true }];
+    const rows = [];
+    for (const group of [items, key]) {
+      let row = [];
+      let x = pad;
+      for (const item of group) {
+        const w = (item.style ? sample + 6 * scale : 0) + Math.min(ctx.measureText(item.text).width, width - 2 * pad - sample);
+        if (row.length && x + w > width - pad) {
+          rows.push(row);
+          row = [];
+          x = pad;
+        }
+        row.push({ ...item, x, w });
+        x += w + 14 * scale;
+      }
+      if (row.length) rows.push(row);
+    }
+    const head = lineH * 1.5 + rows.length * lineH + 4 * scale;
     const areaRect = area.getBoundingClientRect();
     out.width = width;
     out.height = Math.round(areaRect.height * scale + head);
-    const ctx = out.getContext('2d');
     ctx.fillStyle = theme.bg;
     ctx.fillRect(0, 0, out.width, out.height);
-    ctx.fillStyle = theme.fg;
     ctx.textBaseline = 'middle';
-    ctx.font = `600 ${15 * scale}px ${theme.font}`;
+    ctx.fillStyle = theme.fg;
+    ctx.font = font(15, '600');
     const title = latest?.title ? `${TITLES[name]} · ${latest.title}` : TITLES[name];
-    ctx.fillText(title, 8 * scale, lineH * 0.7, width - 16 * scale);
-    ctx.font = `${12 * scale}px ${theme.font}`;
-    let x = 8 * scale;
-    for (const run of shown) {
-      const text = runName(run);
-      const w = 26 * scale + ctx.measureText(text).width;
-      if (x + w > width) break;
-      ctx.fillStyle = run.color;
-      ctx.fillRect(x, lineH * 1.75 - 1.5 * scale, 18 * scale, 3 * scale);
-      ctx.fillStyle = theme.fg;
-      ctx.fillText(text, x + 22 * scale, lineH * 1.75);
-      x += w + 10 * scale;
-    }
-    ctx.fillStyle = theme.text;
-    ctx.fillText(keyText, 8 * scale, lineH * 2.7, width - 16 * scale);
+    ctx.fillText(title, pad, lineH * 0.75, width - 2 * pad);
+    ctx.font = font(12);
+    rows.forEach((row, i) => {
+      const y = lineH * (1.5 + i + 0.5);
+      for (const item of row) {
+        let tx = item.x;
+        if (item.style) {
+          ctx.save();
+          ctx.strokeStyle = item.color;
+          ctx.lineWidth = { thin: 1, dash: 2, solid: 3, mark: 2 }[item.style] * scale;
+          ctx.setLineDash(item.style === 'dash' ? [5 * scale, 4 * scale] : item.style === 'mark' ? [3 * scale, 2 * scale] : []);
+          ctx.beginPath();
+          if (item.style === 'mark') {
+            ctx.moveTo(item.x + sample / 2, y - 7 * scale);
+            ctx.lineTo(item.x + sample / 2, y + 7 * scale);
+          } else {
+            ctx.moveTo(item.x, y);
+            ctx.lineTo(item.x + sample, y);
+          }
+          ctx.stroke();
+          ctx.restore();
+          tx += sample + 6 * scale;
+        }
+        ctx.fillStyle = item.key ? theme.text : theme.fg;
+        ctx.fillText(item.text, tx, y, width - tx - pad);
+      }
+    });
     for (const chart of list) {
       const rect = chart.canvas.getBoundingClientRect();
       chart.options.devicePixelRatio = scale;
