@@ -121,10 +121,23 @@ export const PER_LAYER = Object.freeze({
   sparsity: { title: 'Weight sparsity', unit: '% of kernel weights with |w| < 10⁻³', log: false, zeroLabel: null, smoothing: 0 },
 });
 
+/** Every k-th point (and the last), so a curve has at most `max` points: a small panel has no
+ * room for more, and fewer points keep its redraw short. */
+export function thin(points, max) {
+  if (points.length <= max) return points;
+  const k = Math.ceil(points.length / max);
+  const out = points.filter((_, i) => i % k === 0);
+  if ((points.length - 1) % k !== 0) out.push(points.at(-1));
+  return out;
+}
+
+/** Points per curve in a small panel. */
+export const PANEL_POINTS = 200;
+
 function layerPoints(run, kind, layer) {
   if (kind === 'sparsity') return epochSeries(run, 'layerSparsity', { layer, scale: 100 });
   const steps = run.plot?.[kind]?.[layer]?.points ?? [];
-  if (steps.length) return smooth(steps, PER_LAYER[kind].smoothing);
+  if (steps.length) return thin(smooth(steps, PER_LAYER[kind].smoothing), PANEL_POINTS);
   // No step records (weights loaded before any training): the epoch rows' values where there are some.
   return kind === 'weight' ? epochSeries(run, 'weightNorm', { layer }) : [];
 }

@@ -11,6 +11,7 @@ import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
 const MIN_REDRAW_MS = 200;
+const MULTIPLES_EVERY_MS = 1500;
 const MULTIPLES = Object.keys(PER_LAYER);
 const TITLES = { loss: 'Loss', accuracy: 'Accuracy', grad: 'Gradient norm per layer', weight: 'Weight norm per layer', sparsity: 'Weight sparsity per layer', histogram: 'Weight histogram' };
 
@@ -215,6 +216,20 @@ export function createCharts(root, onLayer) {
     chart.data.datasets.pop();
     chart.update('none');
   }
+  // The same for a log axis with a labelled floor and markers, as the per-layer panels and the
+  // loss chart draw them once training starts.
+  for (const chart of [panels.grad[0], charts.loss]) {
+    const y = chart.options.scales.y;
+    const saved = { type: y.type, min: y.min, max: y.max };
+    setY(chart, { log: true, min: 0.005, max: 10, floor: 0.01, decades: 3 });
+    chart.data.datasets.push({ label: '', data: [{ x: 0, y: 0.01, v: 0 }, { x: 1, y: 2, v: 2 }], pointRadius: (c) => (c.raw?.v === 0 ? 2 : 0) });
+    chart.options.plugins.annotation.annotations = { ...floorAnnotation(0.01, '0'), ...markerAnnotations([{ id: 0, color: '#2563eb', config: { val: 1 }, epochs: [{ epoch: 1, valLoss: 1 }, { epoch: 2, valLoss: 2 }], stopReason: 'early' }], true).annotations };
+    chart.update('none');
+    chart.data.datasets.pop();
+    chart.options.plugins.annotation.annotations = {};
+    setY(chart, { log: saved.type === 'logarithmic', min: saved.min, max: saved.max });
+    chart.update('none');
+  }
 
   // Scale and smoothing of the loss and accuracy charts.
   const view = { loss: { log: false, smoothing: 0.9 }, accuracy: { log: false, smoothing: 0.9 } };
@@ -269,6 +284,7 @@ export function createCharts(root, onLayer) {
       applyTheme(chart);
       chart.options.plugins.title.color = theme.fg;
     }
+    for (const kind of MULTIPLES) delete drawnSignature[kind];
     take();
   });
 
@@ -277,6 +293,8 @@ export function createCharts(root, onLayer) {
   let timer = 0;
   let frame = 0;
   let lastTake = 0;
+  let lastMultiples = -Infinity;
+  let multiTimer = 0;
   let plotted = 0;
   let runsPlotted = 0;
   let firstPointAt = null;
@@ -285,16 +303,15 @@ export function createCharts(root, onLayer) {
   let lastHistogram = [];
   const dirty = new Set();
 
-  // As many charts per frame as fit in ~12 ms (always at least one), the rest in the next frames.
+  // One chart per frame: a chart's update can take tens of ms on a busy machine, and the page's
+  // budget is 50 ms per task.
   function pump() {
     frame = 0;
-    const start = performance.now();
-    for (const chart of dirty) {
-      dirty.delete(chart);
-      chart.update('none');
-      if (chart === charts.loss && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
-      if (performance.now() - start > 12) break;
-    }
+    const [chart] = dirty;
+    if (!chart) return;
+    dirty.delete(chart);
+    chart.update('none');
+    if (chart === charts.loss && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
     if (dirty.size) frame = requestAnimationFrame(pump);
   }
 
@@ -355,8 +372,14 @@ export function createCharts(root, onLayer) {
     info.markers[name] = marks.list;
   }
 
+  const drawnSignature = {};
   function takeMultiples(kind, shown) {
     const data = perLayerPanels(shown, kind);
+    // Nothing new to draw (sparsity changes once an epoch): the panels are left alone.
+    const signature = JSON.stringify([data.range, shown.map((r) => [r.id, r.color, runName(r), r.stopReason]),
+      data.panels.map((p) => p.series.map((x) => [x.points.length, x.points.at(-1)?.y]))]);
+    if (drawnSignature[kind] === signature) return;
+    drawnSignature[kind] = signature;
     const { range } = data;
     const decades = range.log ? Math.log10(range.max / range.min) : 0;
     const marks = markerAnnotations(shown.filter((r) => r.stopReason === 'diverged' || r.stopReason === 'early'), false);
@@ -389,7 +412,17 @@ export function createCharts(root, onLayer) {
     takeComparison('loss', shown);
     takeComparison('accuracy', shown);
     redraw(charts.loss, charts.accuracy);
-    for (const kind of MULTIPLES) takeMultiples(kind, shown);
+    // The fifteen small panels follow at most every MULTIPLES_EVERY_MS while a run trains, and at
+    // once when nothing does, so the main thread keeps its budget.
+    const training = runs.some((r) => r.status === 'running');
+    if (!training || lastTake - lastMultiples >= MULTIPLES_EVERY_MS) {
+      lastMultiples = lastTake;
+      clearTimeout(multiTimer);
+      multiTimer = 0;
+      for (const kind of MULTIPLES) takeMultiples(kind, shown);
+    } else if (!multiTimer) {
+      multiTimer = setTimeout(() => { multiTimer = 0; take(); }, MULTIPLES_EVERY_MS - (lastTake - lastMultiples));
+    }
     for (const key of datasets.keys()) {
       const id = Number(key.split(':')[1]);
       if (!runs.some((r) => r.id === id)) datasets.delete(key);
@@ -527,7 +560,7 @@ export function createCharts(root, onLayer) {
         drawn[kind] = panels[kind].map((c) => ({ datasets: c.data.datasets.length, yMin: c.scales.y?.min, yMax: c.scales.y?.max, type: c.options.scales.y.type }));
       }
       return {
-        lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && dirty.size === 0,
+        lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && dirty.size === 0,
         legend: shownNames.slice(), panels: structuredClone(info.panels), drawn, markers: structuredClone(info.markers), histogram: { ...info.histogram },
       };
     },
