@@ -132,17 +132,21 @@ function histogramChart(canvas) {
 
 // One dataset object per chart, run and line, created once and then only given new data.
 const datasets = new Map();
+// A style that changes (a run renamed, dots dropped past 15 epochs) gets a new object: Chart.js
+// caches the options it resolved for a dataset object.
 function dataset(key, data, style) {
   let d = datasets.get(key);
-  if (!d) {
-    d = {};
+  if (!d || Object.entries(style).some(([k, v]) => d[k] !== v)) {
+    d = { ...style };
     datasets.set(key, d);
   }
-  Object.assign(d, style);
   // A copy: Chart.js wraps the push of arrays it is given and would do work on every new point.
   d.data = data.slice();
   return d;
 }
+
+// Points where the value is exactly zero are drawn on the floor line, dots included.
+const dotsOnZeros = (ctx) => (ctx.raw?.v === 0 ? 2.5 : 0);
 
 const MARK_STYLE = {
   best: { dash: [], width: 1.5, text: 'best' },
@@ -341,9 +345,11 @@ export function createCharts(root, onLayer) {
       const label = runName(run);
       const key = `${name}:${run.id}`;
       sets.push(dataset(`${key}:step`, map(smooth(run.plot[stepCurve].points, smoothing)), { label: `${label} train (step)`, borderColor: alpha(run.color, 0.5), borderWidth: 1 }));
-      sets.push(dataset(`${key}:train`, map(epochSeries(run, trainKey, { scale })), { label: `${label} train`, borderColor: run.color, borderDash: [5, 4], pointRadius: 2.5, pointBackgroundColor: run.color }));
+      // Dots on the epochs while there are few; past 15 epochs they would hide the lines.
+      const dots = run.epochs.length <= 15;
+      sets.push(dataset(`${key}:train`, map(epochSeries(run, trainKey, { scale })), { label: `${label} train`, borderColor: run.color, borderDash: [5, 4], pointRadius: dots ? 2.5 : 0, pointBackgroundColor: run.color }));
       if (run.config.val > 0) {
-        sets.push(dataset(`${key}:val`, map(epochSeries(run, valKey, { scale })), { label: `${label} validation`, borderColor: run.color, borderWidth: 2.25, pointRadius: 3, pointBackgroundColor: run.color }));
+        sets.push(dataset(`${key}:val`, map(epochSeries(run, valKey, { scale })), { label: `${label} validation`, borderColor: run.color, borderWidth: 2.25, pointRadius: dots ? 3 : 0, pointBackgroundColor: run.color }));
       }
     }
     return sets;
@@ -387,8 +393,7 @@ export function createCharts(root, onLayer) {
       const chart = panels[kind][i];
       chart.data.datasets = panel.series.map((s) => dataset(`${kind}:${s.runId}:${i}`, s.points, {
         label: s.name, borderColor: s.color, backgroundColor: s.color,
-        // Points where the value is exactly zero are drawn on the floor line, dots included.
-        pointRadius: s.zeros ? (ctx) => (ctx.raw?.v === 0 ? 2.5 : 0) : kind === 'sparsity' ? 2 : 0,
+        pointRadius: s.zeros ? dotsOnZeros : kind === 'sparsity' ? 2 : 0,
       }));
       setY(chart, { log: range.log, min: range.min, max: range.max, percent: kind === 'sparsity', floor: range.floor, decades });
       chart.options.plugins.title.text = panel.frozenIn.length ? `${panel.name} (frozen in ${panel.frozenIn.map((id) => `#${id}`).join(', ')})` : panel.name;
