@@ -315,7 +315,6 @@ export function createCharts(root, onLayer) {
     if (!chart) return;
     dirty.delete(chart);
     chart.update('none');
-    if (chart === charts.loss && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
     if (dirty.size) frame = requestAnimationFrame(pump);
   }
 
@@ -433,6 +432,8 @@ export function createCharts(root, onLayer) {
       if (!runs.some((r) => r.id === id)) datasets.delete(key);
     }
     plotted = charts.loss.data.datasets.reduce((n, d) => n + d.data.length, 0);
+    // Set with the data, so whoever sees points counted sees this too; the drawing follows in the next frame.
+    if (plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
     runsPlotted = shown.filter((r) => r.epochs.length > 0).length;
     for (const name of tablesOpen) fillTable(name);
   }
