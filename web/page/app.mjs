@@ -1,6 +1,6 @@
 // The page: loads the data and wires the panels (form, toolbar, run list, charts, results, drawing
 // pad, files, links) to the session, which holds the runs and decides what each action does.
-import { MAX_RUNS, defaults, parseLink } from '../lib/config.mjs';
+import { MAX_RUNS, defaults } from '../lib/config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createSession } from './session.mjs';
@@ -13,6 +13,7 @@ import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
 import { createLesson } from './lesson-panel.mjs';
+import { createSweepPanel, readPageLink } from './sweep-panel.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { diff } from '../lib/config.mjs';
 import { h, $, download, setText } from './dom.mjs';
@@ -174,6 +175,7 @@ function refresh() {
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
     charts.render(session.runs, f, lesson.current?.title ?? '');
+    sweepPanel?.render();
     showFormOwner();
     refreshHistogramSoon();
   });
@@ -315,7 +317,7 @@ for (const card of document.querySelectorAll('.chart-card')) {
 const controls = createControls($('#controls'), (config) => session.setDraft(config));
 const lesson = createLesson($('#lesson-panel'));
 
-// An opened link replaces the experiment; the form shows its first run.
+// An opened link replaces the experiment; the form shows its first run (a sweep's base run).
 function applyLink(link) {
   $('#notices').replaceChildren();
   lesson.close();
@@ -323,8 +325,21 @@ function applyLink(link) {
   if (link.warnings.length) {
     notice('warn', 'Parts of this link were not valid and were replaced:', link.warnings);
   }
-  controls.write(link.runs[0]);
+  controls.write(link.base ?? link.runs[0]);
   session.openLink(link);
+  if (link.resultsError) notice('error', 'The results in this link were not used', [link.resultsError]);
+}
+
+// A whole link: its runs, and after a '!' a sweep and results (sweep-panel.mjs reads them).
+async function openLinkText(text) {
+  const link = await readPageLink(text);
+  if (link.error) {
+    $('#notices').replaceChildren();
+    notice('error', 'This link was not opened', [link.error]);
+    return null;
+  }
+  applyLink(link);
+  return link;
 }
 
 // Choosing in the list only selects: keyboards change a closed select with the arrow keys, and
@@ -338,9 +353,10 @@ openExperiment.addEventListener('click', () => {
   presets.value = '';
   openExperiment.disabled = true;
   if (!experiment) return;
-  const link = parseLink(experiment.link);
-  applyLink(link);
-  lesson.open(experiment, `${link.runs.length} runs are ready: press Train to start them all.`);
+  openLinkText(experiment.link).then((link) => {
+    if (!link) return;
+    lesson.open(experiment, `${link.runs.length} runs are ready: press Train to start them all.`);
+  });
 });
 
 $('#defaults').addEventListener('click', () => {
@@ -362,7 +378,7 @@ $('#copy-link').addEventListener('click', async () => {
   field.select();
 });
 
-onLinkChange(applyLink);
+onLinkChange(() => openLinkText(location.hash));
 $('#data-retry').addEventListener('click', () => loadData(fetchData()));
 
 // ---- start --------------------------------------------------------------------------------------
@@ -381,6 +397,7 @@ const runList = createRunList($('#run-list'), {
 });
 
 const charts = createCharts(document, () => refreshHistogram());
+const sweepPanel = createSweepPanel($('section.charts'), { session, notice, say, shareUrl, copyText });
 
 // The form says whose settings it holds: a run's (Retrain and + Compare train them again) or a
 // new run's, once they differ from the selected run's.
@@ -395,14 +412,17 @@ function showFormOwner() {
 
 // The address bar's link is read before the form's defaults would write theirs over it.
 const opened = readLink();
+const openedText = location.hash;
 controls.write(defaults());
 session.setDraft(controls.read().config);
-applyLink(opened);
+if (openedText.includes('!')) openLinkText(openedText);
+else applyLink(opened);
 
 // Read-only hooks for the browser tests and for anyone curious in the console.
 Object.defineProperty(globalThis, 'lenetLab', {
   value: Object.freeze({
-    snapshot: () => ({ ...session.snapshot(), charts: charts.stats() }),
+    snapshot: () => ({ ...session.snapshot(), charts: charts.stats(), sweep: sweepPanel.stats() }),
+    linkWithResults: () => session.linkWithResults(shareUrl('').replace(/#$/, '')),
   }),
 });
 
