@@ -18,7 +18,7 @@ const USED_WHEN = {
   pat: [(c) => c.es, 'early stopping'],
   mind: [(c) => c.es, 'early stopping'],
   best: [(c) => c.es, 'early stopping'],
-  head: [(c) => c.from === 'pretrained', 'pretrained starts'],
+  head: [(c) => c.from !== 'scratch', 'starts from a checkpoint'],
 };
 
 function rangeText(e) {
