@@ -9,6 +9,9 @@
  * @property {string} text     what to look at, and why it happens; plain text
  * @property {string} formula  the convention or formula involved, as the code computes it
  * @property {string} link     the runs, in config.mjs's link format
+ * @property {{question: string, choices: string[], criterion: string}} [predict] asked before the
+ *   runs start (predict.mjs): choices name the runs in link order; the answer is computed from
+ *   their results by the criterion
  */
 
 /** @type {readonly Experiment[]} */
@@ -25,6 +28,11 @@ export const EXPERIMENTS = Object.freeze([
       'Inverted dropout keeps each unit with probability 1−p and scales it by 1/(1−p) while ' +
       'training; at test time it does nothing.',
     link: 'n=1000&val=2000&test=2000&ep=30~reg=l2&lam=0.01~drop1=0.5&drop2=0.5~reg=l2&lam=0.01&drop1=0.5&drop2=0.5',
+    predict: {
+      question: 'Which run will end with the smallest gap between its validation and training loss?',
+      choices: ['No regulariser', 'L2 (λ = 0.01)', 'Dropout 0.5', 'L2 and dropout'],
+      criterion: 'smallest-gap',
+    },
   },
   {
     id: 'l1-sparsity',
@@ -60,6 +68,11 @@ export const EXPERIMENTS = Object.freeze([
     formula: 'momentum: m = μm − ηg, w += m (μ = 0.9); tanh′(x) = 1 − tanh²(x) → 0 for large |x|. ' +
       'A run stops when a loss, gradient or weight is NaN or infinite, or a batch loss exceeds 1000.',
     link: 'act=tanh&opt=momentum&lr=10&n=2000&val=0&test=500&ep=3~lr=0.01',
+    predict: {
+      question: 'Which run will diverge?',
+      choices: ['η = 10', 'η = 0.01'],
+      criterion: 'diverges',
+    },
   },
   {
     id: 'initialisers',
@@ -70,6 +83,11 @@ export const EXPERIMENTS = Object.freeze([
     formula: 'zeros: w = 0; random_uniform: U(−0.05, 0.05); glorot_uniform: l = √(6/(fan_in + ' +
       'fan_out)); he_uniform: l = √(6/fan_in); fan of a conv = channels × 5 × 5.',
     link: 'init=zeros&n=5000&val=1000&test=2000&ep=3~init=random_uniform~init=glorot_uniform~init=he_uniform',
+    predict: {
+      question: 'Which initialiser will reach the highest test accuracy after 3 epochs?',
+      choices: ['zeros', 'random_uniform', 'glorot_uniform', 'he_uniform'],
+      criterion: 'highest-test-acc',
+    },
   },
   {
     id: 'early-stopping',
@@ -91,6 +109,11 @@ export const EXPERIMENTS = Object.freeze([
     formula: 'x′ = (x − μ)/σ, with μ and σ the pixel mean and standard deviation of the training ' +
       'subset, applied to training, validation and test images alike.',
     link: 'opt=sgd&lr=0.01&n=5000&val=1000&test=2000&ep=3~std=1',
+    predict: {
+      question: 'Which run will end with the lower training loss?',
+      choices: ['Pixels in [0, 1]', 'Standardised pixels'],
+      criterion: 'lowest-train-loss',
+    },
   },
   {
     id: 'fine-tuning',
