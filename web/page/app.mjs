@@ -14,6 +14,7 @@ import { linkFor, writeHash, readLink, onLinkChange, copyText } from './share.mj
 import { chartPng } from './export.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
+import { installClassroom } from './classroom.mjs';
 
 const HISTOGRAM_BINS = 41;
 const HISTOGRAM_EVERY_MS = 750;
@@ -91,6 +92,7 @@ async function loadData(downloading) {
     state.dataReady = true;
     panel.hidden = true;
     say(`Ready: MNIST loaded (${await count(data.trainImages)} training and ${await count(data.testImages)} test images).`);
+    classroom.offline.keep();
     await createLinkRuns();
   } catch (err) {
     $('#data-text').textContent = 'LeNet Lab could not get ready to train.';
@@ -187,7 +189,7 @@ function onProgress(updates) {
 // Runs of a link that are still waiting for the data count as the experiment too.
 function syncHash() {
   const configs = state.runs.length ? state.runs.map((r) => r.config) : state.linkRuns ?? [];
-  writeHash(linkFor(configs, state.draft));
+  writeHash(classroom.fragment(linkFor(configs, state.draft)));
 }
 
 function afterRunsChanged() {
@@ -299,6 +301,7 @@ function refresh() {
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
     charts.render(state.runs, f);
+    classroom.update(f, state.runs);
     const key = histogramKey(f?.worker ? f : null);
     if (key !== lastHistogram.key && !(f?.status === 'running' && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
       refreshHistogram();
@@ -443,20 +446,40 @@ for (const card of document.querySelectorAll('.chart-card')) {
 // ---- settings and links -------------------------------------------------------------------------
 
 const controls = createControls($('#controls'), (config) => {
-  state.draft = config;
+  state.draft = lessonChecked(config);
   syncHash();
   refresh();
 });
 
+// Offline use, lesson links, predict-then-run, typeset formulas and the diagnosis (classroom.mjs).
+const classroom = installClassroom({
+  form: $('#controls'), settings: $('aside.settings'), chartsSection: $('section.charts'), statusHost: $('.top-actions'),
+  bannerHost: $('#notices'), presets: [$('#presets'), $('#open-experiment')], copy: copyText,
+  experimentFragment: () => linkFor(state.runs.length ? state.runs.map((r) => r.config) : [state.draft], state.draft),
+  onUnlock: () => { syncHash(); refresh(); },
+  onLessonWarnings: (warnings) => notice('warn', 'Parts of this lesson link were not valid and were left out:', warnings),
+});
+
+// A setting the lesson locks keeps its value, whatever the control did.
+function lessonChecked(config) {
+  const { config: kept, refused } = classroom.enforce(config);
+  if (refused.length) {
+    controls.write(kept);
+    say(`Locked by the lesson: ${refused.join(', ')} cannot be changed.`);
+  }
+  return kept;
+}
+
 // An opened link replaces the experiment: its first run fills the form, and a comparison link
 // brings all its runs, ready to train.
-function applyLink(link) {
+function applyLink(link, hash = '') {
   $('#notices').replaceChildren();
   if (!link) return;
   if (link.warnings.length) {
     notice('warn', 'Parts of this link were not valid and were replaced:', link.warnings);
   }
   controls.write(link.runs[0]);
+  classroom.applyLesson(hash, link.runs[0]);
   state.draft = controls.read().config;
   linkGeneration++;
   for (const run of [...state.runs]) removeRun(run);
@@ -498,12 +521,13 @@ openExperiment.addEventListener('click', () => {
   notice('info', experiment.title, [], h('div', { class: 'experiment' },
     h('p', {}, experiment.text),
     h('p', { class: 'formula' }, experiment.formula),
+    ...classroom.experimentExtras(experiment),
     h('p', { class: 'small muted' }, `${link.runs.length} runs are ready: press Train to start them all.`)));
 });
 
 $('#defaults').addEventListener('click', () => {
   controls.write(defaults());
-  state.draft = controls.read().config;
+  state.draft = lessonChecked(controls.read().config);
   syncHash();
   refresh();
 });
@@ -520,7 +544,7 @@ $('#copy-link').addEventListener('click', async () => {
   field.select();
 });
 
-onLinkChange(applyLink);
+onLinkChange((link) => applyLink(link, location.hash));
 $('#data-retry').addEventListener('click', () => loadData(fetchData()));
 
 // ---- start --------------------------------------------------------------------------------------
@@ -546,7 +570,7 @@ const charts = createCharts(document, () => refreshHistogram());
 
 controls.write(defaults());
 state.draft = controls.read().config;
-applyLink(readLink());
+applyLink(readLink(), location.hash);
 syncHash();
 
 // Read-only hooks for the browser tests and for anyone curious in the console.

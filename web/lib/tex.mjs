@@ -1,0 +1,67 @@
+/**
+ * tex.mjs - the TeX form of the formulas in the schema's help texts (config.mjs) and the guided
+ * experiments (experiments.mjs), for KaTeX. The plain-text formulas there stay the reference:
+ * they are what screen readers read, what a copy gives and what the CLI prints; these say the
+ * same in TeX (tests/js/tex.test.mjs keeps the keys in step). They live in their own module so
+ * the schema and the experiments' texts can be edited without touching TeX.
+ */
+
+/** By schema key. */
+export const SCHEMA_TEX = Object.freeze({
+  act: String.raw`\operatorname{relu}(x)=\max(0,x)\qquad \tanh(x)=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}\qquad \sigma(x)=\frac{1}{1+e^{-x}}`,
+  init: String.raw`\text{glorot: } U(-l,l),\ l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\qquad \text{he: } l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}}}\qquad \text{lecun: } l=\sqrt{\tfrac{3}{\mathit{fan}_\text{in}}}`,
+  reg: String.raw`L_1=\lambda\sum|w|\qquad L_2=\lambda\sum w^2\qquad \text{ElasticNet}=\lambda\Big(r\sum|w|+(1-r)\sum w^2\Big)`,
+  lam: String.raw`\text{loss}=\text{cross-entropy}+\lambda\,\Omega(w)`,
+  l1r: String.raw`\lambda\Big(r\sum|w|+(1-r)\sum w^2\Big)`,
+  drop1: String.raw`\tilde h=\frac{m\odot h}{1-p},\quad m_i\sim\text{Bernoulli}(1-p)\ \text{(training only)}`,
+  drop2: String.raw`\tilde h=\frac{m\odot h}{1-p},\quad m_i\sim\text{Bernoulli}(1-p)\ \text{(training only)}`,
+  opt: String.raw`\text{adam: } m\leftarrow\beta_1 m+(1-\beta_1)g,\ v\leftarrow\beta_2 v+(1-\beta_2)g^2,\ w\leftarrow w-\eta\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\cdot\frac{m}{\sqrt v+\varepsilon}`,
+  lr: String.raw`w\leftarrow w-\eta\,g`,
+  mom: String.raw`v\leftarrow\mu v-\eta g,\quad w\leftarrow w+v`,
+  b1: String.raw`m\leftarrow\beta_1 m+(1-\beta_1)\,g`,
+  b2: String.raw`v\leftarrow\beta_2 v+(1-\beta_2)\,g^2`,
+  rho: String.raw`v\leftarrow\rho v+(1-\rho)\,g^2,\quad w\leftarrow w-\frac{\eta\,g}{\sqrt{v+\varepsilon}}`,
+  eps: String.raw`\frac{m}{\sqrt v+\varepsilon}`,
+  acc0: String.raw`a=a_0+\sum g^2,\quad w\leftarrow w-\frac{\eta\,g}{\sqrt{a+\varepsilon}}`,
+  wd: String.raw`w\leftarrow w-\eta\cdot\mathit{wd}\cdot w\ \text{(kernels), then the Adam step}`,
+  es: String.raw`\text{improvement: } \mathit{val\_loss}<\mathit{best}-\mathit{min\_delta}`,
+  mind: String.raw`\mathit{val\_loss}<\mathit{best}-\mathit{min\_delta}`,
+  std: String.raw`x'=\frac{x-\mu}{\sigma}`,
+  aug: String.raw`(dx,dy)\in\{-k,\dots,k\}^2`,
+});
+
+/** The same formulas as plain text, by schema key: what screen readers read and a copy gives. */
+export const SCHEMA_PLAIN = Object.freeze({
+  act: 'relu(x) = max(0, x); tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ); sigmoid(x) = 1/(1 + e⁻ˣ)',
+  init: 'glorot: U(−l, l), l = √(6/(fan_in + fan_out)); he: l = √(6/fan_in); lecun: l = √(3/fan_in)',
+  reg: 'L1 = λ·Σ|w|; L2 = λ·Σw²; ElasticNet = λ·(r·Σ|w| + (1 − r)·Σw²)',
+  lam: 'loss = cross-entropy + λ·Ω(w)',
+  l1r: 'λ·(r·Σ|w| + (1 − r)·Σw²)',
+  drop1: 'h̃ = m ⊙ h / (1 − p), mᵢ ~ Bernoulli(1 − p) (training only)',
+  drop2: 'h̃ = m ⊙ h / (1 − p), mᵢ ~ Bernoulli(1 − p) (training only)',
+  opt: 'adam: m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g², w −= η·√(1 − β2ᵗ)/(1 − β1ᵗ) · m/(√v + ε)',
+  lr: 'w −= η·g',
+  mom: 'v = μ·v − η·g, w += v',
+  b1: 'm = β1·m + (1 − β1)·g',
+  b2: 'v = β2·v + (1 − β2)·g²',
+  rho: 'v = ρ·v + (1 − ρ)·g², w −= η·g/√(v + ε)',
+  eps: 'm/(√v + ε)',
+  acc0: 'a = a₀ + Σg², w −= η·g/√(a + ε)',
+  wd: 'w −= η·wd·w (kernels), then the Adam step',
+  es: 'improvement: val_loss < best − min_delta',
+  mind: 'val_loss < best − min_delta',
+  std: 'x′ = (x − μ)/σ',
+  aug: '(dx, dy) ∈ {−k, …, k}²',
+});
+
+/** By experiment id (the plain text is the experiment's own formula). */
+export const EXPERIMENT_TEX = Object.freeze({
+  overfitting: String.raw`L_2=\lambda\sum w^2\ \Rightarrow\ \frac{\partial L_2}{\partial w}=2\lambda w\qquad \tilde h=\frac{m\odot h}{1-p}`,
+  'l1-sparsity': String.raw`L_1=\lambda\sum|w|,\qquad \frac{\partial L_1}{\partial w}=\lambda\,\operatorname{sign}(w),\ \operatorname{sign}(0)=0`,
+  vanishing: String.raw`\sigma'(x)=\sigma(x)\big(1-\sigma(x)\big)\le\tfrac14`,
+  exploding: String.raw`m\leftarrow\mu m-\eta g,\quad w\leftarrow w+m;\qquad \tanh'(x)=1-\tanh^2(x)\to0`,
+  initialisers: String.raw`\text{glorot: } l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\qquad \text{he: } l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}}}`,
+  'early-stopping': String.raw`\mathit{val\_loss}<\mathit{best}-\mathit{min\_delta}`,
+  standardisation: String.raw`x'=\frac{x-\mu}{\sigma}`,
+  'fine-tuning': String.raw`\Delta w_\text{frozen}=0`,
+});
