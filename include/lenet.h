@@ -287,6 +287,11 @@ ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *p
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t);
 const int32_t *ln_trainer_test_indices(const ln_trainer *t);
 
+/* Evaluates the test subset with the weights the trainer now holds (after set_params, say) and
+ * publishes the result as the latest test loss, accuracy and predictions, so that what is shown
+ * describes those weights. An evaluation under way is not disturbed. */
+ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -529,5 +529,27 @@ ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *p
     return LN_OK;
 }
 
+ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err) {
+    if (!t) return ln_fail(err, LN_E_ARG, "no trainer");
+    /* Local sums and test_pred itself: eval_loss, eval_correct and eval_pred belong to the
+     * epoch's evaluation, which may be half done. */
+    double loss = 0.0;
+    long correct = 0;
+    for (int start = 0; start < t->test_count; start += EVAL_CHUNK) {
+        int n = min_int(EVAL_CHUNK, t->test_count - start);
+        load_batch(t, t->test, t->test_idx + start, n, 0);
+        model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
+        for (int b = 0; b < n; b++) {
+            int pred = argmax10(t->model.probs + b * LN_CLASSES);
+            loss += t->model.losses[b];
+            correct += pred == t->labels[b];
+            t->test_pred[start + b] = (uint8_t)pred;
+        }
+    }
+    t->m.test_loss = t->test_count ? (float)(loss / t->test_count) : NAN;
+    t->m.test_acc = t->test_count ? (float)correct / (float)t->test_count : NAN;
+    return LN_OK;
+}
+
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t) { return t->test_pred; }
 const int32_t *ln_trainer_test_indices(const ln_trainer *t) { return t->test_idx; }

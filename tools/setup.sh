@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian: the Emscripten, Chromium and clang packages
-# (as root, only those missing) and the npm packages pinned in package-lock.json.
+# Installs what building and testing need on Debian: the Emscripten, Chromium, Firefox ESR and clang
+# packages (as root, only those missing) and the npm packages pinned in package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v emcc >/dev/null 2>&1 || missing+=(emscripten)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 # The fuzzers (make fuzz, and briefly make test): clang with libFuzzer's runtime.
 command -v clang >/dev/null 2>&1 || missing+=(clang)

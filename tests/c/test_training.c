@@ -1,5 +1,6 @@
 /* test_training.c - whole training runs on real MNIST (LN_MNIST_DIR): learning, determinism,
  * independent random streams, early stopping, divergence, freezing and the trainer's API. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -401,6 +402,38 @@ static void test_activation_stats(void) {
     }
 }
 
+/* After new weights, the test numbers are those of the new weights, and evaluating the weights an
+ * epoch just evaluated gives that epoch's numbers exactly. */
+static void test_evaluate_test(void) {
+    ln_config c = small_config();
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    ln_error err;
+    ln_metrics m;
+    CHECK(ln_trainer_run_epoch(t, &err) == LN_OK, "%s", err.msg);
+    ln_trainer_metrics(t, &m);
+    float trained_loss = m.test_loss, trained_acc = m.test_acc;
+    uint8_t trained_pred[300];
+    memcpy(trained_pred, ln_trainer_test_predictions(t), sizeof trained_pred);
+    CHECK(ln_trainer_evaluate_test(t, &err) == LN_OK, "%s", err.msg);
+    ln_trainer_metrics(t, &m);
+    CHECK(m.test_loss == trained_loss && m.test_acc == trained_acc, "re-evaluation differs: %g %g", m.test_loss, trained_loss);
+    CHECK(memcmp(trained_pred, ln_trainer_test_predictions(t), sizeof trained_pred) == 0, "re-evaluation changed predictions");
+
+    float *zero = calloc(LN_NUM_PARAMS, sizeof(float));
+    CHECK(ln_trainer_set_params(t, zero, &err) == LN_OK, "%s", err.msg);
+    CHECK(ln_trainer_evaluate_test(t, &err) == LN_OK, "%s", err.msg);
+    ln_trainer_metrics(t, &m);
+    /* Zero weights give uniform probabilities: loss ln 10, every prediction the digit 0. */
+    CHECK(fabsf(m.test_loss - logf(10.0f)) < 1e-5f, "test loss %g with zero weights", m.test_loss);
+    int zeros = 0;
+    for (int i = 0; i < 300; i++) zeros += ln_trainer_test_predictions(t)[i] == 0;
+    CHECK(zeros == 300, "%d of 300 predictions are 0 with zero weights", zeros);
+    CHECK(m.test_acc < trained_acc, "zero weights scored %g, trained %g", m.test_acc, trained_acc);
+    free(zero);
+    ln_trainer_free(t);
+}
+
 static void test_bad_configs(void) {
     ln_config c = small_config();
     ln_trainer *t = (ln_trainer *)1;
@@ -430,6 +463,7 @@ int main(void) {
     RUN(test_divergence_is_caught);
     RUN(test_freezing);
     RUN(test_params_predict_histogram);
+    RUN(test_evaluate_test);
     RUN(test_predictions_published_whole);
     RUN(test_activation_stats);
     RUN(test_bad_configs);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { decodeLenet, LENET_NUM_PARAMS, SafetensorsError } from '../../web/lib/safetensors.mjs';
+import { seededRandom } from '../seeded-random.mjs';
 
 const SEEDS = new URL('seeds-safetensors/', import.meta.url);
 
@@ -18,20 +19,6 @@ const SEEDS = new URL('seeds-safetensors/', import.meta.url);
 export async function readSeeds() {
   const names = (await readdir(SEEDS)).filter((n) => n.endsWith('.gz')).sort();
   return Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(gunzipSync(await readFile(new URL(name, SEEDS)))) })));
-}
-
-// mulberry32: small, fast, and the same sequence everywhere.
-function prng(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const below = (n) => Math.floor(next() * n);
-  return { below, pick: (list) => list[below(list.length)] };
 }
 
 const headerLength = (bytes) => (bytes.length < 8 ? 0 : new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true));
@@ -155,7 +142,7 @@ function check(bytes) {
  */
 export async function fuzz({ seconds = 3, maxRuns = Infinity, seed = 1 } = {}) {
   const seeds = await readSeeds();
-  const r = prng(seed);
+  const r = seededRandom(seed);
   const names = Object.keys(MUTATIONS);
   const byMutation = Object.fromEntries(names.map((n) => [n, 0]));
   const failures = [];

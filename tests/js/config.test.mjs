@@ -5,6 +5,7 @@ import {
   SCHEMA, LAYER_NAMES, MAX_RUNS, defaults, validate, parse, parseLink, serialize, serializeLink,
   diff, describe, toCore,
 } from '../../web/lib/config.mjs';
+import { seededRandom } from '../seeded-random.mjs';
 
 const KEYS = [
   'act', 'init', 'reg', 'lam', 'l1r', 'drop1', 'drop2', 'opt', 'lr', 'mom', 'b1', 'b2', 'rho', 'eps',
@@ -12,21 +13,6 @@ const KEYS = [
   'head', 'freeze', 'seed',
 ];
 const entry = (key) => SCHEMA.find((e) => e.key === key);
-
-// Small seeded generator (mulberry32) so that every random case can be replayed.
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = (list) => list[int(0, list.length - 1)];
-  return { next, int, pick };
-}
 
 // Independent of the module under test: what a valid config looks like.
 function assertValid(config) {
@@ -144,7 +130,7 @@ test('defaults: canonical hash, fresh objects, valid', () => {
 // ---- round trips -------------------------------------------------------------------------------
 
 test('round trip: random valid configs', () => {
-  const r = rng(12345);
+  const r = seededRandom(12345);
   for (let i = 0; i < 2000; i++) {
     const c = randomConfig(r);
     const h = serialize(c);
@@ -296,7 +282,7 @@ test('links with several runs: later runs list only their differences', () => {
 });
 
 test('links with several runs: random round trips', () => {
-  const r = rng(777);
+  const r = seededRandom(777);
   for (let i = 0; i < 300; i++) {
     const first = randomConfig(r);
     const runs = [first];
@@ -424,7 +410,7 @@ function hostileLink(r) {
 
 test('fuzz: parse never throws and always returns valid configs', () => {
   const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-  const r = rng(20261122);
+  const r = seededRandom(20261122);
   for (let i = 0; i < 5000; i++) {
     const link = hostileLink(r);
     let result;

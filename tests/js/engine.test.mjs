@@ -155,6 +155,10 @@ describe('weights', () => {
     assert.notDeepEqual(fresh.params(), run.params());
     fresh.importSafetensors(bytes);
     assert.deepEqual(new Uint32Array(fresh.params().buffer), new Uint32Array(run.params().buffer));
+    // The same weights on the same test subset score what they scored at the end of training.
+    const { testLoss, testAcc } = run.metrics();
+    assert.deepEqual(fresh.evaluateTest(), { testLoss, testAcc });
+    assert.deepEqual(fresh.testPredictions(), run.testPredictions());
     const started = engine.createRun(parse('n=300&val=0&test=100&ep=1&seed=9').config, { weights: bytes });
     assert.deepEqual(started.params(), run.params());
     run.free(); fresh.free(); started.free();

@@ -360,6 +360,14 @@ class Run {
     return { predictions: this.mod.HEAPU8.slice(pred, pred + n), indices: this.mod.HEAP32.slice(idx, idx + n) };
   }
 
+  /** Evaluates the test subset with the weights held now; returns the new test loss and accuracy,
+   * which testPredictions() and metrics() then describe too. */
+  evaluateTest() {
+    this.engine.check((err) => this.mod._ln_trainer_evaluate_test(this.trainer, err), 'state');
+    const { testLoss, testAcc } = this.metrics();
+    return { testLoss, testAcc };
+  }
+
   /** A copy of the 44,426 parameters in PyTorch order. */
   params() {
     const p = this.mod._ln_trainer_params(this.trainer) >> 2;

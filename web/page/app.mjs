@@ -1,16 +1,17 @@
-// The page: loads the data, keeps the list of runs, and ties the form, the workers, the charts,
-// the results and the link together.
-import { MAX_RUNS, defaults, diff, parseLink } from '../lib/config.mjs';
+// The page: loads the data and wires the panels (form, toolbar, run list, charts, results, drawing
+// pad, files, links) to the session, which holds the runs and decides what each action does.
+import { MAX_RUNS, defaults, parseLink } from '../lib/config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
+import { createSession } from './session.mjs';
 import { createControls } from './controls.mjs';
-import { RUN_COLORS, newRun, ingest, statusText, progressOf, epochText } from './runs.mjs';
-import { finalResult, labelRuns, toCsv, toJson } from '../lib/history.mjs';
+import { statusText, progressOf, epochText, heldResult } from './runs.mjs';
+import { toCsv, toJson } from '../lib/history.mjs';
 import { createRunList } from './runlist.mjs';
 import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
-import { linkFor, writeHash, readLink, onLinkChange, copyText } from './share.mjs';
+import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
 import { chartPng } from './export.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
@@ -19,29 +20,18 @@ import { installClassroom } from './classroom.mjs';
 const HISTOGRAM_BINS = 41;
 const HISTOGRAM_EVERY_MS = 750;
 
-const state = {
-  dataReady: false,
-  runs: [],
-  focusId: null,
-  nextId: 1,
-  draft: defaults(),
-  linkRuns: null, // runs of an opened link, created once the data is ready
-  pixels: null, // the digit on the drawing pad
-};
+// The digit on the drawing pad: the page's own, not the session's.
+let pixels = null;
 
-const focus = () => state.runs.find((r) => r.id === state.focusId) ?? null;
-const byId = (id) => state.runs.find((r) => r.id === id);
-
-const pool = createPool({
-  size: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
-  onProgress,
-  // Every run that may still train counts, so the runs of a link spread over the workers.
-  mayTrain: (id) => {
-    const run = byId(id);
-    return Boolean(run && run.status !== 'done' && run.status !== 'error');
+const session = createSession({
+  createPool: (hooks) => createPool({ size: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)), ...hooks }),
+  on: {
+    change: () => refresh(),
+    results: () => refreshResults(),
+    link: (text) => writeHash(withLesson(text)),
+    notice: (kind, title, lines) => notice(kind, title, lines),
   },
 });
-pool.warm();
 // The download starts before the rest of the page is built: it is what the first curve waits for.
 const downloading = fetchData();
 
@@ -86,115 +76,19 @@ async function loadData(downloading) {
     const data = await downloading;
     $('#data-text').textContent = 'Preparing the training engine…';
     bar.removeAttribute('value');
-    await pool.setData(data);
     // The item count is the second big-endian word of an IDX header.
     const count = async (blob) => new DataView(await blob.slice(0, 8).arrayBuffer()).getUint32(4).toLocaleString('en');
-    state.dataReady = true;
-    panel.hidden = true;
-    say(`Ready: MNIST loaded (${await count(data.trainImages)} training and ${await count(data.testImages)} test images).`);
+    const counts = [await count(data.trainImages), await count(data.testImages)];
+    await session.setData(data);
     classroom.offline.keep();
-    await createLinkRuns();
+    panel.hidden = true;
+    say(`Ready: MNIST loaded (${counts[0]} training and ${counts[1]} test images).`);
   } catch (err) {
     $('#data-text').textContent = 'LeNet Lab could not get ready to train.';
     $('#data-error-text').textContent = err.message;
     $('#data-error').hidden = false;
     say('Not ready: see the message below.');
   }
-  refresh();
-}
-
-// ---- runs ---------------------------------------------------------------------------------------
-
-function freeColor() {
-  const used = new Set(state.runs.map((r) => r.color));
-  return RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[state.nextId % RUN_COLORS.length];
-}
-
-async function addRun(config, { start, replace = null }) {
-  // A second click can arrive after the run it meant to replace is gone.
-  if (replace && !state.runs.includes(replace)) return null;
-  const run = newRun(state.nextId++, config, replace?.color ?? freeColor());
-  if (replace) {
-    state.runs.splice(state.runs.indexOf(replace), 1, run);
-    forget(replace);
-  } else {
-    state.runs.push(run);
-  }
-  state.focusId = run.id;
-  labelRuns(state.runs);
-  afterRunsChanged();
-  try {
-    const { worker, counts } = await pool.create(run.id, config);
-    if (!byId(run.id)) {
-      pool.forget(worker, run.id);
-      return null;
-    }
-    run.worker = worker;
-    run.counts = counts;
-    run.stepsPerEpoch = counts.stepsPerEpoch;
-    if (run.status === 'creating') run.status = 'paused';
-  } catch (err) {
-    run.status = 'error';
-    run.error = err.message;
-    notice('error', `Run #${run.id} could not start`, [err.message]);
-    refresh();
-    return null;
-  }
-  if (start) play(run);
-  refresh();
-  return run;
-}
-
-function forget(run) {
-  if (run.worker) pool.forget(run.worker, run.id);
-}
-
-function removeRun(run) {
-  state.runs = state.runs.filter((r) => r !== run);
-  forget(run);
-  if (state.focusId === run.id) state.focusId = state.runs[state.runs.length - 1]?.id ?? null;
-  labelRuns(state.runs);
-  afterRunsChanged();
-}
-
-// The status changes when the worker says so (within one ~30 ms chunk), never before: a progress
-// message already on its way would otherwise undo it.
-function play(run) {
-  if (!run.worker || run.status !== 'paused') return;
-  run.started = true;
-  pool.send(run.worker, 'run', run.id);
-  refresh();
-}
-
-function pause(run) {
-  if (!run.worker || run.status !== 'running') return;
-  pool.send(run.worker, 'pause', run.id);
-}
-
-function onProgress(updates) {
-  for (const u of updates) {
-    const run = byId(u.id);
-    if (!run) continue;
-    const wasDone = run.status === 'done' || run.status === 'error';
-    const newEpoch = ingest(run, u);
-    if (run.status === 'error' && !wasDone) notice('error', `Run #${run.id} failed`, [run.error ?? 'unknown error']);
-    if (run.stopReason === 'diverged' && !wasDone) {
-      notice('warn', `Run #${run.id} diverged`, [run.message ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
-    }
-    if (run.id === state.focusId && (newEpoch || (!wasDone && run.status === 'done'))) refreshResults();
-  }
-  refresh();
-}
-
-// Runs of a link that are still waiting for the data count as the experiment too.
-function syncHash() {
-  const configs = state.runs.length ? state.runs.map((r) => r.config) : state.linkRuns ?? [];
-  writeHash(classroom.fragment(linkFor(configs, state.draft)));
-}
-
-function afterRunsChanged() {
-  syncHash();
-  refreshResults();
   refresh();
 }
 
@@ -208,81 +102,51 @@ const buttons = {
   compare: $('#btn-compare'),
 };
 
-function trainAction(f) {
-  if (!state.dataReady) return ['Train', null];
-  if (!f) return ['Train', () => addRun(state.draft, { start: true })];
-  switch (f.status) {
-    case 'running':
-      return ['Pause', () => pause(f)];
-    case 'paused':
-      return f.started ? ['Resume', () => play(f)] : ['Train', () => state.runs.filter((r) => r.status === 'paused' && !r.started).forEach(play)];
-    case 'creating':
-      return ['Train', null];
-    default:
-      return ['Retrain', () => addRun(state.draft, { start: true, replace: f })];
-  }
-}
-
 function updateToolbar(f) {
-  const [label, action] = trainAction(f);
-  setText(buttons.train, label);
-  buttons.train.disabled = !action;
-  buttons.train.onclick = action;
-  buttons.train.classList.toggle('is-pause', label === 'Pause');
-  buttons.step.disabled = !state.dataReady || (f !== null && f.status !== 'paused');
-  buttons.stop.disabled = !f || !(f.status === 'running' || f.status === 'paused');
-  buttons.reset.disabled = !f || f.status === 'creating';
-  buttons.compare.disabled = !state.dataReady || state.runs.length === 0 || state.runs.length >= MAX_RUNS;
-  buttons.compare.title = state.runs.length >= MAX_RUNS ? `At most ${MAX_RUNS} runs: remove one first` : 'Train a new run with the current settings next to the others';
+  const bar = session.toolbar();
+  setText(buttons.train, bar.train.label);
+  buttons.train.disabled = !bar.train.enabled;
+  buttons.train.classList.toggle('is-pause', bar.train.label === 'Pause');
+  buttons.step.disabled = !bar.step;
+  buttons.stop.disabled = !bar.stop;
+  buttons.reset.disabled = !bar.reset;
+  buttons.compare.disabled = !bar.compare.enabled;
+  buttons.compare.title = bar.compare.full ? `At most ${MAX_RUNS} runs: remove one first` : 'Train a new run with the current settings next to the others';
 
   const fill = $('#run-meter');
   const text = $('#run-progress');
   if (!f) {
     fill.style.width = '0';
-    setText(text, state.runs.length ? 'No run selected.' : 'No run yet.');
+    setText(text, session.runs.length ? 'No run selected.' : 'No run yet.');
   } else {
     fill.style.width = `${progressOf(f) * 100}%`;
     fill.style.background = f.color;
     const parts = [`Run #${f.id}: ${statusText(f)}`];
     if (f.stepsPerEpoch) parts.push(epochText(f), `step ${f.step.toLocaleString('en')}`);
     if (f.status === 'running' && f.speed) parts.push(`${Math.round(f.speed).toLocaleString('en')} samples/s`);
-    const result = finalResult(f);
-    if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${f.restoredEpoch ? ` (epoch ${f.restoredEpoch}, restored)` : ''}`);
+    const result = heldResult(f);
+    const whose = f.loaded ? ` (weights from ${f.loaded.name})` : f.restoredEpoch ? ` (epoch ${f.restoredEpoch}, restored)` : '';
+    if (result) parts.push(`test ${(result.testAcc * 100).toFixed(2)}%${whose}`);
     if (f.error ?? f.message) parts.push(f.error ?? f.message);
     setText(text, parts.join(' · '));
   }
 
   const stale = $('#stale');
-  const changed = f && (f.status === 'running' || f.status === 'paused') ? diff(f.config, state.draft) : [];
+  const changed = session.staleSettings();
   stale.hidden = changed.length === 0;
   if (changed.length) {
     setText(stale, `The settings (${changed.join(', ')}) differ from run #${f.id}'s. A fresh model is needed: Reset and Train, or + Compare to train one alongside.`);
   }
 }
 
-buttons.step.addEventListener('click', async () => {
-  let f = focus();
-  if (!f) f = await addRun(state.draft, { start: false });
-  if (!f?.worker || f.status !== 'paused') return;
-  f.started = true;
-  buttons.step.disabled = true;
-  try {
-    await pool.request(f.worker, 'step', { id: f.id });
-  } catch (err) {
-    notice('error', `Run #${f.id}: the step failed`, [err.message]);
-  }
-  refresh();
-});
-buttons.stop.addEventListener('click', () => {
-  const f = focus();
-  if (f?.worker) pool.send(f.worker, 'stop', f.id);
-});
+buttons.train.addEventListener('click', () => session.train());
+buttons.step.addEventListener('click', () => session.step());
+buttons.stop.addEventListener('click', () => session.stop());
 buttons.reset.addEventListener('click', () => {
-  const f = focus();
-  if (f) removeRun(f);
+  const f = session.reset();
   say(f ? `Run #${f.id} discarded.` : '');
 });
-buttons.compare.addEventListener('click', () => addRun(state.draft, { start: true }));
+buttons.compare.addEventListener('click', () => session.compare());
 
 // ---- refresh, batched per frame -----------------------------------------------------------------
 
@@ -295,13 +159,13 @@ function refresh() {
   refreshQueued = true;
   requestAnimationFrame(() => {
     refreshQueued = false;
-    const f = focus();
-    runList.render(state.runs, state.focusId);
-    $('#run-empty').hidden = state.runs.length > 0;
+    const f = session.focused;
+    runList.render(session.runs, session.focusId);
+    $('#run-empty').hidden = session.runs.length > 0;
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
-    charts.render(state.runs, f);
-    classroom.update(f, state.runs);
+    charts.render(session.runs, f);
+    classroom.update(f, session.runs);
     const key = histogramKey(f?.worker ? f : null);
     if (key !== lastHistogram.key && !(f?.status === 'running' && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
       refreshHistogram();
@@ -310,13 +174,13 @@ function refresh() {
 }
 
 async function refreshHistogram() {
-  const f = focus();
+  const f = session.focused;
   lastHistogram = { at: performance.now(), key: histogramKey(f?.worker ? f : null) };
   if (!f?.worker) return charts.histogram(0, null);
   const layer = charts.layer;
   try {
-    const data = await pool.request(f.worker, 'histogram', { id: f.id, layer, bins: HISTOGRAM_BINS });
-    if (focus() === f && charts.layer === layer) charts.histogram(layer, data);
+    const data = await session.ask(f, 'histogram', { layer, bins: HISTOGRAM_BINS });
+    if (session.focused === f && charts.layer === layer) charts.histogram(layer, data);
   } catch (err) {
     console.warn(err.message);
   }
@@ -325,13 +189,13 @@ async function refreshHistogram() {
 let resultsToken = 0;
 async function refreshResults() {
   const token = ++resultsToken;
-  const f = focus();
+  const f = session.focused;
   const els = { accEl: $('#test-acc'), confusionEl: $('#confusion'), galleryEl: $('#gallery') };
-  if (!f?.worker || f.epochs.length === 0) {
+  if (!f?.worker || (f.epochs.length === 0 && !f.loaded)) {
     renderResults(els, null);
   } else {
     try {
-      const result = await pool.request(f.worker, 'results', { id: f.id, limit: GALLERY_SIZE });
+      const result = await session.ask(f, 'results', { limit: GALLERY_SIZE });
       if (token === resultsToken) renderResults(els, result, showTestDigit);
     } catch (err) {
       if (token === resultsToken) renderResults(els, null);
@@ -366,10 +230,10 @@ function showProbs(p) {
 let predictToken = 0;
 async function predict() {
   const token = ++predictToken;
-  const f = focus();
-  if (!state.pixels || !f?.worker) return showProbs(null);
+  const f = session.focused;
+  if (!pixels || !f?.worker) return showProbs(null);
   try {
-    const out = await pool.request(f.worker, 'predict', { id: f.id, pixels: state.pixels });
+    const out = await session.ask(f, 'predict', { pixels });
     if (token === predictToken) showProbs(Array.from(out));
   } catch (err) {
     if (token === predictToken) showProbs(null);
@@ -377,8 +241,8 @@ async function predict() {
   }
 }
 
-function setDigit(pixels) {
-  state.pixels = pixels;
+function setDigit(digit) {
+  pixels = digit;
   $('.pad-wrap').classList.toggle('blank', !pixels);
   predict();
 }
@@ -401,18 +265,18 @@ function exportNote(text, bad = false) {
 }
 
 $('#export-csv').addEventListener('click', () => {
-  if (!state.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-curves.csv', toCsv(state.runs), 'text/csv');
+  if (!session.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
+  download('lenet-lab-curves.csv', toCsv(session.runs), 'text/csv');
 });
 $('#export-json').addEventListener('click', () => {
-  if (!state.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
-  download('lenet-lab-runs.json', toJson(state.runs), 'application/json');
+  if (!session.runs.length) return exportNote('Nothing to export yet: train a run first.', true);
+  download('lenet-lab-runs.json', toJson(session.runs), 'application/json');
 });
 $('#weights-save').addEventListener('click', async () => {
-  const f = focus();
+  const f = session.focused;
   if (!f?.worker) return exportNote('No model yet: train a run first.', true);
   try {
-    const bytes = await pool.request(f.worker, 'export', { id: f.id });
+    const bytes = await session.ask(f, 'export');
     download(`lenet5-run${f.id}.safetensors`, bytes, 'application/octet-stream');
     exportNote(`Weights of run #${f.id} saved (${(bytes.length / 1024).toFixed(0)} KB).`);
   } catch (err) {
@@ -423,17 +287,13 @@ $('#weights-file').addEventListener('change', async (ev) => {
   const file = ev.target.files[0];
   ev.target.value = '';
   if (!file) return;
-  let f = focus();
-  if (!f && state.dataReady) f = await addRun(state.draft, { start: false });
-  if (!f?.worker) return exportNote('Wait for the data to load, then load the weights.', true);
+  const into = session.focused;
   try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    await pool.request(f.worker, 'import', { id: f.id, bytes }, [bytes.buffer]);
-    exportNote(`Loaded ${file.name} into run #${f.id}.`);
+    const run = await session.loadWeights(new Uint8Array(await file.arrayBuffer()), file.name);
+    exportNote(`Loaded ${file.name} into run #${run.id}: ${(run.loaded.testAcc * 100).toFixed(2)}% test accuracy.`);
     refreshHistogram();
-    predict();
   } catch (err) {
-    exportNote(`${file.name} was not loaded (run #${f.id} is unchanged): ${err.message}`, true);
+    exportNote(into ? `${file.name} was not loaded (run #${into.id} is unchanged): ${err.message}` : err.message, true);
   }
 });
 for (const card of document.querySelectorAll('.chart-card')) {
@@ -445,20 +305,21 @@ for (const card of document.querySelectorAll('.chart-card')) {
 
 // ---- settings and links -------------------------------------------------------------------------
 
-const controls = createControls($('#controls'), (config) => {
-  state.draft = lessonChecked(config);
-  syncHash();
-  refresh();
-});
+const controls = createControls($('#controls'), (config) => session.setDraft(lessonChecked(config)));
 
 // Offline use, lesson links, predict-then-run, typeset formulas and the diagnosis (classroom.mjs).
 const classroom = installClassroom({
   form: $('#controls'), settings: $('aside.settings'), chartsSection: $('section.charts'), statusHost: $('.top-actions'),
   bannerHost: $('#notices'), presets: [$('#presets'), $('#open-experiment')], copy: copyText,
-  experimentFragment: () => linkFor(state.runs.length ? state.runs.map((r) => r.config) : [state.draft], state.draft),
-  onUnlock: () => { syncHash(); refresh(); },
+  experimentFragment: () => session.link(),
+  onUnlock: () => { writeHash(withLesson(session.link())); refresh(); },
   onLessonWarnings: (warnings) => notice('warn', 'Parts of this lesson link were not valid and were left out:', warnings),
 });
+
+// The link of the experiment with the lesson's keys (lock, hide, prompt) in front.
+function withLesson(text) {
+  return typeof classroom === 'undefined' ? text : classroom.fragment(text);
+}
 
 // A setting the lesson locks keeps its value, whatever the control did.
 function lessonChecked(config) {
@@ -470,8 +331,7 @@ function lessonChecked(config) {
   return kept;
 }
 
-// An opened link replaces the experiment: its first run fills the form, and a comparison link
-// brings all its runs, ready to train.
+// An opened link replaces the experiment; the form shows its first run.
 function applyLink(link, hash = '') {
   $('#notices').replaceChildren();
   if (!link) return;
@@ -480,29 +340,7 @@ function applyLink(link, hash = '') {
   }
   controls.write(link.runs[0]);
   classroom.applyLesson(hash, link.runs[0]);
-  state.draft = controls.read().config;
-  linkGeneration++;
-  for (const run of [...state.runs]) removeRun(run);
-  state.linkRuns = link.runs.length > 1 ? link.runs : null;
-  syncHash();
-  if (state.dataReady) createLinkRuns();
-  refresh();
-}
-
-// Each opened link starts a generation; creating a link's runs stops when another link replaces it.
-let linkGeneration = 0;
-
-async function createLinkRuns() {
-  const configs = state.linkRuns;
-  if (!configs) return;
-  state.linkRuns = null;
-  const generation = linkGeneration;
-  for (const config of configs) {
-    if (generation !== linkGeneration) return;
-    await addRun(config, { start: false });
-  }
-  state.focusId = state.runs[0]?.id ?? null;
-  refresh();
+  session.openLink(link);
 }
 
 // Choosing in the list only selects: keyboards change a closed select with the arrow keys, and
@@ -527,13 +365,13 @@ openExperiment.addEventListener('click', () => {
 
 $('#defaults').addEventListener('click', () => {
   controls.write(defaults());
-  state.draft = lessonChecked(controls.read().config);
-  syncHash();
-  refresh();
+  session.setDraft(lessonChecked(controls.read().config));
 });
 
+// The link is built from the session, never read back from the address bar, which an in-page
+// anchor such as the skip link (#workspace) may hold.
 $('#copy-link').addEventListener('click', async () => {
-  const url = location.href;
+  const url = shareUrl(withLesson(session.link()));
   if (await copyText(url)) {
     say('Link copied. Whoever opens it gets this experiment and the same numbers.');
     return;
@@ -550,43 +388,25 @@ $('#data-retry').addEventListener('click', () => loadData(fetchData()));
 // ---- start --------------------------------------------------------------------------------------
 
 const runList = createRunList($('#run-list'), {
-  onFocus(run) {
-    state.focusId = run.id;
-    refreshResults();
-    refresh();
-  },
-  onToggle(run, visible) {
-    run.visible = visible;
-    refresh();
-  },
-  onPlayPause(run) {
-    if (run.status === 'running') pause(run);
-    else play(run);
-  },
-  onRemove: removeRun,
+  onFocus: (run) => session.focus(run.id),
+  onToggle: (run, visible) => session.setVisible(run.id, visible),
+  onPlayPause: (run) => session.playPause(run.id),
+  onRemove: (run) => session.remove(run.id),
 });
 
 const charts = createCharts(document, () => refreshHistogram());
 
+// The address bar's link is read before the form's defaults would write theirs over it.
+const opened = readLink();
+const openedHash = location.hash;
 controls.write(defaults());
-state.draft = controls.read().config;
-applyLink(readLink(), location.hash);
-syncHash();
+session.setDraft(controls.read().config);
+applyLink(opened, openedHash);
 
 // Read-only hooks for the browser tests and for anyone curious in the console.
 Object.defineProperty(globalThis, 'lenetLab', {
   value: Object.freeze({
-    snapshot: () =>
-      structuredClone({
-        dataReady: state.dataReady,
-        focusId: state.focusId,
-        link: location.hash.slice(1),
-        charts: charts.stats(),
-        runs: state.runs.map((r) => ({
-          id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
-          message: r.message, restoredEpoch: r.restoredEpoch, step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
-        })),
-      }),
+    snapshot: () => ({ ...session.snapshot(), charts: charts.stats() }),
   }),
 });
 

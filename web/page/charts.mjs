@@ -253,8 +253,8 @@ export function createCharts(root, onLayer) {
     get layer() {
       return Number(picker.value);
     },
-    /** Data points on the loss chart, how many runs have per-epoch points there, and when the
-     * first point appeared (ms since navigation). */
-    stats: () => ({ lossPoints: plotted, runsPlotted, firstPointAt }),
+    /** Data points on the loss chart, how many runs have per-epoch points there, when the first
+     * point appeared (ms since navigation), and whether every chart shows the latest data. */
+    stats: () => ({ lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && dirty.size === 0 }),
   };
 }

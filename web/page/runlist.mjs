@@ -1,8 +1,7 @@
 // The list of runs: show/hide on the charts, pick the run to inspect, pause/resume, remove.
 // Rows are kept and updated in place so keyboard focus survives the frequent progress updates.
 import { h, setText } from './dom.mjs';
-import { statusText, progressOf, epochText } from './runs.mjs';
-import { finalResult } from '../lib/history.mjs';
+import { statusText, progressOf, epochText, heldResult } from './runs.mjs';
 
 const pct = (x) => `${(x * 100).toFixed(2)}%`;
 
@@ -58,9 +57,10 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     r.pick.title = run.label;
     setText(r.status, run.started || run.status === 'done' ? `${statusText(run)} · ${epochText(run)}` : statusText(run));
     r.status.title = run.error ?? run.message ?? '';
-    const result = finalResult(run);
+    const result = heldResult(run);
     setText(r.acc, result ? pct(result.testAcc) : '');
-    r.acc.title = run.restoredEpoch ? `Test accuracy of epoch ${run.restoredEpoch}, restored by early stopping` : 'Test accuracy after the last epoch';
+    r.acc.title = run.loaded ? `Test accuracy of the weights loaded from ${run.loaded.name}`
+      : run.restoredEpoch ? `Test accuracy of epoch ${run.restoredEpoch}, restored by early stopping` : 'Test accuracy after the last epoch';
     const running = run.status === 'running';
     const resumable = run.status === 'paused';
     r.play.hidden = !running && !resumable;

@@ -2,7 +2,7 @@
 // events the worker sends), its status in the worker, plus smoothed, thinned copies of the
 // per-step curves for the charts.
 import { LAYER_NAMES } from '../lib/config.mjs';
-import { newHistory, record } from '../lib/history.mjs';
+import { finalResult, newHistory, record } from '../lib/history.mjs';
 
 export const RUN_COLORS = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 const MAX_POINTS = 800;
@@ -37,6 +37,7 @@ export function newRun(id, config, color) {
     color,
     status: 'creating', // creating | paused | running | done | error
     started: false,
+    loaded: null, // { name, epoch, testLoss, testAcc } of weights loaded from a file
     error: null, // why the worker failed it
     visible: true,
     worker: null,
@@ -103,4 +104,10 @@ export function epochText(run) {
   const total = run.config.ep;
   if (run.status === 'done' || run.status === 'error') return `epoch ${run.epoch}/${total}`;
   return `epoch ${run.started ? Math.min(run.epoch + 1, total) : 0}/${total}`;
+}
+
+/** The test numbers of the weights the run holds now: those loaded from a file if any (the
+ * worker evaluated them), else the history's final result. */
+export function heldResult(run) {
+  return run.loaded ?? finalResult(run);
 }

@@ -1,12 +1,14 @@
 // The URL hash holds the experiment. Writing it uses replaceState, which fires no hashchange, so
 // only links the person pastes or navigates to come back through onLinkChange.
-import { MAX_RUNS, parseLink, serialize, serializeLink } from '../lib/config.mjs';
+import { parseLink } from '../lib/config.mjs';
 
 let written = null;
 
-/** Several runs are shared as a comparison; otherwise the settings in the form. */
-export function linkFor(runConfigs, draft) {
-  return runConfigs.length > 1 ? serializeLink(runConfigs.slice(0, MAX_RUNS)) : serialize(draft);
+/** The page's address with the experiment's link as its hash. */
+export function shareUrl(linkText) {
+  const url = new URL(location.href);
+  url.hash = linkText;
+  return url.href;
 }
 
 export function writeHash(text) {

@@ -4,6 +4,7 @@
 // a second: {op: 'progress', updates: [{id, status, events, error?}]}.
 import { advanceChunk, drive } from '../lib/driver.mjs';
 import { createEngine } from '../lib/engine.mjs';
+import { LabError } from '../lib/errors.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
@@ -89,17 +90,17 @@ async function pretrainedWeights() {
   try {
     res = await fetch(PRETRAINED);
   } catch {
-    throw new Error('Could not download the pretrained weights (pretrained/lenet5-digits0-4.safetensors).');
+    throw new LabError('load', 'Could not download the pretrained weights (pretrained/lenet5-digits0-4.safetensors).');
   }
   if (!res.ok) {
-    throw new Error(`The pretrained weights file pretrained/lenet5-digits0-4.safetensors is missing (HTTP ${res.status}).`);
+    throw new LabError('load', `The pretrained weights file pretrained/lenet5-digits0-4.safetensors is missing (HTTP ${res.status}).`);
   }
   return new Uint8Array(await res.arrayBuffer());
 }
 
 function get(id) {
   const r = runs.get(id);
-  if (!r) throw new Error(`No run ${id} in this worker.`);
+  if (!r) throw new LabError('state', `No run ${id} in this worker.`);
   return r;
 }
 
@@ -111,7 +112,7 @@ const requests = {
     engine.setData(bytes);
   },
   async create({ id, config }) {
-    if (!engine) throw new Error('The training data is not loaded yet.');
+    if (!engine) throw new LabError('no-data', 'The training data is not loaded yet.');
     const weights = config.from === 'pretrained' ? await pretrainedWeights() : undefined;
     const run = engine.createRun(config, weights ? { weights } : undefined);
     runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
@@ -149,8 +150,11 @@ const requests = {
   export({ id }) {
     return get(id).run.exportSafetensors();
   },
+  // The test numbers of the loaded weights replace those of the weights they replaced.
   import({ id, bytes }) {
-    get(id).run.importSafetensors(bytes);
+    const { run } = get(id);
+    run.importSafetensors(bytes);
+    return run.evaluateTest();
   },
 };
 
@@ -196,6 +200,7 @@ onmessage = async ({ data: msg }) => {
     const value = await requests[msg.op](msg);
     postMessage({ req: msg.req, ok: true, value });
   } catch (err) {
-    postMessage({ req: msg.req, ok: false, error: err?.message ?? String(err) });
+    // The code crosses to the page with the message, so the page's LabError keeps it.
+    postMessage({ req: msg.req, ok: false, error: err?.message ?? String(err), code: err?.code ?? 'state' });
   }
 };

@@ -1,6 +1,8 @@
 // A pool of training workers. Each has its own engine and its own copy of the data, so runs placed
 // on different workers train on different cores. The first worker starts at once, so the engine
-// compiles while the data downloads; more start only when runs would otherwise share one.
+// compiles while the data downloads; more start only when runs would otherwise share one. A failed
+// request rejects with a LabError.
+import { LabError } from '../lib/errors.mjs';
 
 export function createPool({ size, onProgress, mayTrain }) {
   const workers = [];
@@ -9,7 +11,7 @@ export function createPool({ size, onProgress, mayTrain }) {
   let data = null;
 
   function call(w, op, payload = {}, transfer = []) {
-    if (w.failed) return Promise.reject(new Error(w.failed));
+    if (w.failed) return Promise.reject(new LabError('load', w.failed));
     const req = nextReq++;
     return new Promise((resolve, reject) => {
       pending.set(req, { resolve, reject, w });
@@ -21,7 +23,7 @@ export function createPool({ size, onProgress, mayTrain }) {
     for (const [req, p] of pending) {
       if (p.w !== w) continue;
       pending.delete(req);
-      p.reject(new Error(message));
+      p.reject(new LabError('load', message));
     }
   }
 
@@ -35,7 +37,7 @@ export function createPool({ size, onProgress, mayTrain }) {
       if (!p) return;
       pending.delete(msg.req);
       if (msg.ok) p.resolve(msg.value);
-      else p.reject(new Error(msg.error));
+      else p.reject(new LabError(msg.code, msg.error));
     };
     // A worker that fails to load or throws outside a request is unusable: its requests, current
     // and future, fail with the reason instead of waiting forever.

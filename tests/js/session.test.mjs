@@ -1,0 +1,202 @@
+// The page's session under Node, with a fake worker pool: runs and their states, link ⇄ runs,
+// focus, labels, and what Train, Retrain, Compare, Reset and loading weights do.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MAX_RUNS, defaults, parseLink, serialize, serializeLink } from '../../web/lib/config.mjs';
+import { createSession } from '../../web/page/session.mjs';
+import { heldResult } from '../../web/page/runs.mjs';
+
+const TWO = 'n=500&val=100&test=500&ep=2~drop1=0.5';
+
+/** A pool whose workers answer at once and train only when told to by the test, through
+ * progress(); every message sent is recorded. */
+function fakePool({ workers = 2 } = {}) {
+  const fake = { sent: [], requests: [], freed: [], hooks: null, answers: {} };
+  const handles = Array.from({ length: workers }, (_, i) => ({ name: `w${i}`, runs: new Set() }));
+  fake.create = (hooks) => {
+    fake.hooks = hooks;
+    return {
+      warm() {},
+      setData: async () => {},
+      async create(id) {
+        // The least busy worker, counting only runs that may still train, as workers.mjs does.
+        const load = (w) => [...w.runs].filter(hooks.mayTrain).length;
+        const w = handles.reduce((a, b) => (load(b) < load(a) ? b : a));
+        w.runs.add(id);
+        return { worker: w, counts: { trainCount: 500, valCount: 100, testCount: 500, stepsPerEpoch: 16 } };
+      },
+      request: async (w, op, payload) => {
+        fake.requests.push({ worker: w.name, op, ...payload });
+        if (op in fake.answers) return fake.answers[op](payload);
+        return null;
+      },
+      send: (w, op, id) => fake.sent.push(`${op} ${id}`),
+      forget: (w, id) => { w.runs.delete(id); fake.freed.push(id); },
+    };
+  };
+  /** What the worker posts: a status and, in order, the engine events of finished epochs, and a
+   * done event when the status is 'done' with a stop reason. */
+  fake.progress = (id, status, { epochs = [], stopReason = null, restoredEpoch = null } = {}) => {
+    const events = epochs.map((e) => ({ type: 'epoch', phase: 'train', ...e }));
+    if (stopReason) {
+      const last = epochs.at(-1);
+      const result = epochs.find((e) => e.epoch === (restoredEpoch ?? last.epoch));
+      events.push({ type: 'done', phase: 'done', stopReason, message: null, restoredEpoch, epochs: last.epoch, steps: last.step,
+        samples: { train: 500, val: 100, test: 500 }, result });
+    }
+    fake.hooks.onProgress([{ id, status, events }]);
+  };
+  return fake;
+}
+
+function open({ workers } = {}) {
+  const fake = fakePool({ workers });
+  const seen = { links: [], notices: [], results: 0 };
+  const session = createSession({
+    createPool: fake.create,
+    on: {
+      link: (text) => seen.links.push(text),
+      notice: (kind, title) => seen.notices.push(`${kind}: ${title}`),
+      results: () => seen.results++,
+    },
+  });
+  return { session, fake, seen };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+async function settle(session) {
+  // Creating a link's runs takes a few turns of the event loop; poll with a deadline.
+  const end = Date.now() + 2000;
+  while (session.runs.some((r) => r.status === 'creating')) {
+    if (Date.now() > end) throw new Error('runs still being created after 2 s');
+    await tick();
+  }
+  await tick();
+}
+
+const epoch = (n, testAcc) => ({ epoch: n, step: 16 * n, trainLoss: 1, trainAcc: 0.5, valLoss: 1, valAcc: 0.5, testLoss: 1, testAcc, penalty: 0, sparsity: 0, layerSparsity: [0, 0, 0, 0, 0] });
+
+test('a comparison link waits for the data, then brings its runs, labelled and ready', async () => {
+  const { session, fake, seen } = open();
+  session.openLink(parseLink(TWO));
+  assert.equal(session.runs.length, 0);
+  assert.equal(session.link(), serializeLink(parseLink(TWO).runs), 'runs still to come are the experiment');
+  assert.equal(session.toolbar().train.enabled, false, 'nothing can train before the data');
+  await session.setData({});
+  await settle(session);
+  assert.deepEqual(session.runs.map((r) => [r.id, r.status, r.label]), [[1, 'paused', 'ep 2, n 500, val 100, test 500'], [2, 'paused', 'drop1 0.5']]);
+  assert.equal(session.focusId, 1, 'the first run of a link has the focus');
+  assert.deepEqual(session.runs.map((r) => r.worker.name), ['w0', 'w1'], 'runs that may train spread over the workers');
+  assert.equal(seen.links.at(-1), session.link());
+  assert.equal(session.link(), serializeLink(parseLink(TWO).runs));
+  assert.deepEqual(session.toolbar().train, { label: 'Train', enabled: true });
+  session.train();
+  assert.deepEqual(fake.sent, ['run 1', 'run 2'], 'Train starts every run that has not started');
+  assert.equal(fake.hooks.mayTrain(1), true);
+  assert.equal(session.runs[0].stepsPerEpoch, 16, 'the worker says how many steps an epoch has');
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.5), epoch(2, 0.6)], stopReason: 'epochs' });
+  assert.equal(fake.hooks.mayTrain(1), false, 'a finished run no longer counts towards a worker\'s load');
+});
+
+test('the toolbar follows the worker: Pause while running, Resume once paused, Retrain when done', async () => {
+  const { session, fake } = open();
+  await session.setData({});
+  await session.train();
+  await settle(session);
+  const [run] = session.runs;
+  assert.deepEqual(fake.sent, ['run 1']);
+  assert.equal(run.status, 'paused', 'the status changes when the worker says so');
+  fake.progress(1, 'running');
+  assert.equal(session.toolbar().train.label, 'Pause');
+  assert.equal(session.toolbar().step, false);
+  session.train();
+  assert.deepEqual(fake.sent, ['run 1', 'pause 1']);
+  fake.progress(1, 'paused');
+  assert.equal(session.toolbar().train.label, 'Resume');
+  assert.equal(session.toolbar().step, true);
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.7), epoch(2, 0.4)], stopReason: 'epochs', restoredEpoch: 1 });
+  assert.equal(session.toolbar().train.label, 'Retrain');
+  assert.equal(heldResult(run).testAcc, 0.7, 'the restored epoch\'s accuracy, from the done event');
+  assert.equal(session.snapshot().runs[0].restoredEpoch, 1);
+
+  // Retrain replaces the focused run in its place and colour, with the current settings.
+  session.setDraft({ ...session.draft, lr: 0.01 });
+  await session.train();
+  await settle(session);
+  assert.deepEqual(session.runs.map((r) => r.id), [2]);
+  assert.equal(session.runs[0].color, run.color);
+  assert.equal(session.runs[0].config.lr, 0.01);
+  assert.deepEqual(fake.freed, [1], 'the replaced run is freed in its worker');
+  assert.equal(fake.sent.at(-1), 'run 2');
+});
+
+test('Compare adds runs up to the limit; Reset discards the focused one; the link follows the runs', async () => {
+  const { session, seen } = open({ workers: 4 });
+  await session.setData({});
+  assert.equal(session.toolbar().compare.enabled, false, 'nothing to compare with yet');
+  await session.train();
+  for (let i = 1; i < MAX_RUNS; i++) {
+    session.setDraft({ ...session.draft, seed: i + 1 });
+    await session.compare();
+  }
+  await settle(session);
+  assert.equal(session.runs.length, MAX_RUNS);
+  assert.deepEqual(session.toolbar().compare, { enabled: false, full: true });
+  assert.equal(await session.compare(), null);
+  assert.equal(session.focusId, MAX_RUNS, 'a new run takes the focus');
+  assert.equal(session.runs[1].label, 'seed 2');
+  assert.equal(seen.links.at(-1), serializeLink(session.runs.map((r) => r.config)));
+
+  session.focus(3);
+  assert.equal(session.reset().id, 3);
+  assert.equal(session.focusId, MAX_RUNS, 'the focus moves to the last run');
+  for (const run of session.runs.slice(1)) session.remove(run.id);
+  assert.equal(session.runs.length, 1);
+  assert.equal(seen.links.at(-1), serialize(session.draft), 'one run: the link holds the form\'s settings');
+  assert.equal(session.runs[0].label, 'defaults');
+});
+
+test('opening another link stops creating the runs of the one it replaces', async () => {
+  const { session } = open();
+  await session.setData({});
+  const first = session.openLink(parseLink(`${TWO}~seed=3~seed=4`));
+  const second = session.openLink(parseLink('lr=0.01~lr=0.1'));
+  await Promise.all([first, second]);
+  await settle(session);
+  assert.deepEqual(session.runs.map((r) => r.config.lr), [0.01, 0.1]);
+  assert.equal(session.draft.lr, 0.01);
+  assert.equal(session.link(), serializeLink(parseLink('lr=0.01~lr=0.1').runs));
+});
+
+test('loaded weights replace the run\'s accuracy until it trains on', async () => {
+  const { session, fake, seen } = open();
+  fake.answers.import = () => ({ testLoss: 2.3, testAcc: 0.098 });
+  await assert.rejects(session.loadWeights(new Uint8Array(8), 'w.safetensors'), { name: 'LabError', code: 'no-data' });
+  await session.setData({});
+  await session.train();
+  await settle(session);
+  const [run] = session.runs;
+  fake.progress(1, 'done', { epochs: [epoch(1, 0.372)], stopReason: 'epochs' });
+  const before = seen.results;
+  await session.loadWeights(new Uint8Array(8), 'w.safetensors');
+  assert.deepEqual(fake.requests.at(-1), { worker: 'w0', op: 'import', id: 1, bytes: new Uint8Array(8) });
+  assert.deepEqual(heldResult(run), { name: 'w.safetensors', epoch: 1, testLoss: 2.3, testAcc: 0.098 });
+  assert.ok(seen.results > before, 'the results are asked for again');
+
+  fake.answers.import = () => { throw new Error('not a safetensors file'); };
+  await assert.rejects(session.loadWeights(new Uint8Array(8), 'bad'), /not a safetensors file/);
+  assert.equal(heldResult(run).testAcc, 0.098, 'a refused file changes nothing');
+
+  // A Retrain starts over from the settings, not from the loaded weights.
+  await session.train();
+  await settle(session);
+  assert.equal(heldResult(session.runs[0]), null);
+});
+
+test('the link never comes from the address bar: it is the draft, or the runs of a comparison', () => {
+  const { session } = open();
+  assert.equal(session.link(), serialize(defaults()));
+  session.setDraft({ ...defaults(), ep: 3 });
+  assert.equal(session.link(), serialize({ ...defaults(), ep: 3 }));
+  assert.equal(parseLink(session.link()).runs[0].ep, 3);
+});

@@ -1,0 +1,326 @@
+// The page's session, without the page: the runs and their states, their placement on workers,
+// the experiment's link, the focused run, labels, and what Train, Step, Stop, Reset and Compare
+// do. It touches no DOM and no URL; the worker pool comes from a factory and everything the page
+// must show goes out through listeners, so Node tests run it with fakes.
+import { MAX_RUNS, defaults, diff, serialize, serializeLink } from '../lib/config.mjs';
+import { LabError } from '../lib/errors.mjs';
+import { labelRuns } from '../lib/history.mjs';
+import { RUN_COLORS, newRun, ingest } from './runs.mjs';
+
+const NOOP = () => {};
+
+/**
+ * createPool({ onProgress, mayTrain }) returns the pool (see workers.mjs). Listeners in `on`:
+ * change() when anything shown may have changed, results() when the focused run's results did,
+ * link(text) when the experiment's link did, notice(kind, title, lines) for messages to the person.
+ */
+export function createSession({ createPool, on = {} }) {
+  const emit = { change: NOOP, results: NOOP, link: NOOP, notice: NOOP, ...on };
+  let runs = [];
+  let focusId = null;
+  let nextId = 1;
+  let draft = defaults();
+  let dataReady = false;
+  let linkRuns = null; // configs of an opened link, created once the data is ready
+  // Each opened link starts a generation; creating a link's runs stops when another link replaces it.
+  let linkGeneration = 0;
+
+  const byId = (id) => runs.find((r) => r.id === id);
+  const focused = () => byId(focusId) ?? null;
+
+  const pool = createPool({
+    onProgress,
+    // Every run that may still train counts, so the runs of a link spread over the workers.
+    mayTrain: (id) => {
+      const run = byId(id);
+      return Boolean(run && run.status !== 'done' && run.status !== 'error');
+    },
+  });
+  pool.warm();
+
+  function freeColor() {
+    const used = new Set(runs.map((r) => r.color));
+    return RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[nextId % RUN_COLORS.length];
+  }
+
+  /** Several runs are shared as a comparison; otherwise the settings in the form. Runs of a link
+   * that are still waiting for the data count as the experiment too. */
+  function link() {
+    const configs = runs.length ? runs.map((r) => r.config) : linkRuns ?? [];
+    return configs.length > 1 ? serializeLink(configs.slice(0, MAX_RUNS)) : serialize(draft);
+  }
+
+  function runsChanged() {
+    emit.link(link());
+    emit.results();
+    emit.change();
+  }
+
+  async function addRun(config, { start, replace = null }) {
+    // A second click can arrive after the run it meant to replace is gone.
+    if (replace && !runs.includes(replace)) return null;
+    const run = newRun(nextId++, config, replace?.color ?? freeColor());
+    if (replace) {
+      runs.splice(runs.indexOf(replace), 1, run);
+      forget(replace);
+    } else {
+      runs.push(run);
+    }
+    focusId = run.id;
+    labelRuns(runs);
+    runsChanged();
+    try {
+      const { worker, counts } = await pool.create(run.id, config);
+      if (!byId(run.id)) {
+        pool.forget(worker, run.id);
+        return null;
+      }
+      run.worker = worker;
+      run.counts = counts;
+      run.stepsPerEpoch = counts.stepsPerEpoch;
+      if (run.status === 'creating') run.status = 'paused';
+    } catch (err) {
+      run.status = 'error';
+      run.error = err.message;
+      emit.notice('error', `Run #${run.id} could not start`, [err.message]);
+      emit.change();
+      return null;
+    }
+    if (start) play(run);
+    emit.change();
+    return run;
+  }
+
+  function forget(run) {
+    if (run.worker) pool.forget(run.worker, run.id);
+  }
+
+  function removeRun(run) {
+    if (!runs.includes(run)) return;
+    runs = runs.filter((r) => r !== run);
+    forget(run);
+    if (focusId === run.id) focusId = runs[runs.length - 1]?.id ?? null;
+    labelRuns(runs);
+    runsChanged();
+  }
+
+  // The status changes when the worker says so (within one ~30 ms chunk), never before: a progress
+  // message already on its way would otherwise undo it.
+  function play(run) {
+    if (!run.worker || run.status !== 'paused') return;
+    run.started = true;
+    pool.send(run.worker, 'run', run.id);
+    emit.change();
+  }
+
+  function pause(run) {
+    if (!run.worker || run.status !== 'running') return;
+    pool.send(run.worker, 'pause', run.id);
+  }
+
+  function onProgress(updates) {
+    for (const u of updates) {
+      const run = byId(u.id);
+      if (!run) continue;
+      const wasOver = run.status === 'done' || run.status === 'error';
+      const newEpoch = ingest(run, u);
+      // Training on moves the weights past those loaded from a file.
+      if (newEpoch) run.loaded = null;
+      if (run.status === 'error' && !wasOver) emit.notice('error', `Run #${run.id} failed`, [run.error ?? 'unknown error']);
+      if (run.stopReason === 'diverged' && !wasOver) {
+        emit.notice('warn', `Run #${run.id} diverged`, [run.message ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
+      }
+      if (run.id === focusId && (newEpoch || (!wasOver && run.status === 'done'))) emit.results();
+    }
+    emit.change();
+  }
+
+  async function createLinkRuns() {
+    const configs = linkRuns;
+    if (!configs) return;
+    linkRuns = null;
+    const generation = linkGeneration;
+    for (const config of configs) {
+      if (generation !== linkGeneration) return;
+      await addRun(config, { start: false });
+    }
+    focusId = runs[0]?.id ?? null;
+    emit.results();
+    emit.change();
+  }
+
+  // What the Train button does for the focused run f, as [label, action or null].
+  function trainAction(f) {
+    if (!dataReady) return ['Train', null];
+    if (!f) return ['Train', () => addRun(draft, { start: true })];
+    switch (f.status) {
+      case 'running':
+        return ['Pause', () => pause(f)];
+      case 'paused':
+        return f.started ? ['Resume', () => play(f)] : ['Train', () => runs.filter((r) => r.status === 'paused' && !r.started).forEach(play)];
+      case 'creating':
+        return ['Train', null];
+      default:
+        return ['Retrain', () => addRun(draft, { start: true, replace: f })];
+    }
+  }
+
+  /** The worker's answer to op about run (results, histogram, predict, export, import), or a
+   * rejection when the run has no worker. */
+  function ask(run, op, payload = {}, transfer = []) {
+    if (!run?.worker) return Promise.reject(new LabError('state', 'No model yet: train a run first.'));
+    return pool.request(run.worker, op, { id: run.id, ...payload }, transfer);
+  }
+
+  return {
+    get runs() { return runs; },
+    get focusId() { return focusId; },
+    get focused() { return focused(); },
+    get dataReady() { return dataReady; },
+    get draft() { return draft; },
+    byId,
+    link,
+
+    /** Hands the data to the workers; resolves once the first has it (or rejects with why). The
+     * runs of an opened link are created from then on. */
+    async setData(data) {
+      await pool.setData(data);
+      dataReady = true;
+      emit.change();
+      createLinkRuns();
+    },
+
+    setDraft(config) {
+      draft = config;
+      emit.link(link());
+      emit.change();
+    },
+
+    /** An opened link replaces the experiment: its first run is the draft, and a comparison link
+     * brings all its runs, ready to train. */
+    openLink(parsed) {
+      draft = parsed.runs[0];
+      linkGeneration++;
+      for (const run of [...runs]) removeRun(run);
+      linkRuns = parsed.runs.length > 1 ? parsed.runs : null;
+      emit.link(link());
+      emit.change();
+      if (dataReady) return createLinkRuns();
+      return Promise.resolve();
+    },
+
+    /** The toolbar: what each button says and whether it can be pressed now. */
+    toolbar() {
+      const f = focused();
+      const [label] = trainAction(f);
+      const full = runs.length >= MAX_RUNS;
+      return {
+        train: { label, enabled: Boolean(trainAction(f)[1]) },
+        step: dataReady && (f === null || f.status === 'paused'),
+        stop: Boolean(f && (f.status === 'running' || f.status === 'paused')),
+        reset: Boolean(f && f.status !== 'creating'),
+        compare: { enabled: dataReady && runs.length > 0 && !full, full },
+      };
+    },
+
+    /** Train, Pause, Resume or Retrain, as the toolbar says; Retrain replaces the focused run. */
+    train() {
+      const [, action] = trainAction(focused());
+      return action ? action() : null;
+    },
+
+    /** One training step of the focused run (a new paused run when there is none). */
+    async step() {
+      let f = focused();
+      if (!f && dataReady) f = await addRun(draft, { start: false });
+      if (!f?.worker || f.status !== 'paused') return;
+      f.started = true;
+      emit.change();
+      try {
+        await ask(f, 'step');
+      } catch (err) {
+        emit.notice('error', `Run #${f.id}: the step failed`, [err.message]);
+      }
+      emit.change();
+    },
+
+    stop() {
+      const f = focused();
+      if (f?.worker) pool.send(f.worker, 'stop', f.id);
+    },
+
+    /** Discards the focused run; returns it. */
+    reset() {
+      const f = focused();
+      if (f) removeRun(f);
+      return f;
+    },
+
+    /** A new run with the current settings, next to the others. */
+    compare() {
+      if (!dataReady || runs.length >= MAX_RUNS) return null;
+      return addRun(draft, { start: true });
+    },
+
+    focus(id) {
+      if (!byId(id)) return;
+      focusId = id;
+      emit.results();
+      emit.change();
+    },
+
+    setVisible(id, visible) {
+      const run = byId(id);
+      if (run) run.visible = visible;
+      emit.change();
+    },
+
+    playPause(id) {
+      const run = byId(id);
+      if (!run) return;
+      if (run.status === 'running') pause(run);
+      else play(run);
+    },
+
+    remove(id) {
+      const run = byId(id);
+      if (run) removeRun(run);
+    },
+
+    /** Settings that differ between the form and the focused run while it can still train. */
+    staleSettings() {
+      const f = focused();
+      return f && (f.status === 'running' || f.status === 'paused') ? diff(f.config, draft) : [];
+    },
+
+    ask,
+
+    /** Loads safetensors bytes into the focused run (a new one when there is none) and evaluates
+     * them on its test subset, so the run's accuracy and results describe the loaded weights.
+     * Resolves to the run; rejects, with the run unchanged, on a bad file. */
+    async loadWeights(bytes, name) {
+      let f = focused();
+      if (!f && dataReady) f = await addRun(draft, { start: false });
+      if (!f?.worker) throw new LabError('no-data', 'Wait for the data to load, then load the weights.');
+      const { testLoss, testAcc } = await ask(f, 'import', { bytes }, [bytes.buffer]);
+      f.loaded = { name, epoch: f.epoch, testLoss, testAcc };
+      emit.results();
+      emit.change();
+      return f;
+    },
+
+    snapshot() {
+      return structuredClone({
+        dataReady,
+        focusId,
+        link: link(),
+        runs: runs.map((r) => ({
+          id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
+          message: r.message, restoredEpoch: r.restoredEpoch, result: r.result,
+          step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
+          loaded: r.loaded ?? null,
+        })),
+      });
+    },
+  };
+}
