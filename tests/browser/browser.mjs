@@ -97,6 +97,7 @@ async function readAll(stream) {
 export async function openLab(name = 'chromium', root = SITE) {
   const server = await startServer({ root, port: 0 });
   const driver = await drivers[name]();
+  let stopped = false;
   return {
     name,
     url: server.url,
@@ -135,9 +136,14 @@ export async function openLab(name = 'chromium', root = SITE) {
       await tab.goto(hash);
       return tab;
     },
+    /** Stops the server while the browser stays open (the offline tests). */
+    async stopServer() {
+      if (!stopped) await server.close();
+      stopped = true;
+    },
     async close() {
       await driver.close();
-      await server.close();
+      if (!stopped) await server.close();
     },
   };
 }
