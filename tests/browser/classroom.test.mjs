@@ -85,6 +85,13 @@ test('chromium: the teacher makes a lesson link from the page', async () => {
   }
 });
 
+// A picture of one element, in either browser.
+async function elementShot(tab, name, selector, file) {
+  const path = join(SCREENSHOTS, file);
+  if (name === 'chromium') await tab.raw.locator(selector).first().screenshot({ path });
+  else await (await tab.raw.$(selector)).screenshot({ path });
+}
+
 for (const name of BROWSERS) {
   test(`${name}: KaTeX typesets the L2 formula in the help, keeping the plain text`, async () => {
     const lab = await openLab(name);
@@ -95,7 +102,7 @@ for (const name of BROWSERS) {
       assert.ok(await tab.count('[data-key="reg"] .help .katex-mathml math'), 'MathML for screen readers');
       assert.equal(await tab.attribute('[data-key="reg"] .formula-tex', 'data-plain'), SCHEMA_PLAIN.reg);
       assert.equal(await tab.text('[data-key="reg"] .formula-tex .sr-only'), SCHEMA_PLAIN.reg);
-      assert.match(await tab.text('[data-key="reg"] .formula-tex .katex-mathml annotation'), /\\lambda\\sum w\^2/);
+      assert.match(await tab.text('[data-key="reg"] .formula-tex .katex-mathml annotation'), /L_2&=\\lambda\\sum w\^2/);
       assert.equal(await tab.count('.katex-error'), 0);
       // KaTeX's fonts come from the build
       await waitFor(() => tab.evaluate(() => document.fonts.check('16px KaTeX_Main')), 'the KaTeX fonts');
@@ -109,12 +116,14 @@ for (const name of BROWSERS) {
           getSelection().addRange(range);
           const data = new DataTransfer();
           document.dispatchEvent(new ClipboardEvent('copy', { clipboardData: data, bubbles: true, cancelable: true }));
+          getSelection().removeAllRanges();
           return data.getData('text/plain');
         });
         assert.equal(copied, SCHEMA_PLAIN.reg);
       }
       await tab.raw.evaluate(() => document.querySelector('[data-key="reg"]').scrollIntoView());
       await tab.screenshot(join(SCREENSHOTS, `classroom-katex-${name}.png`));
+      await elementShot(tab, name, '[data-key="reg"]', `classroom-katex-help-${name}.png`);
       assert.deepEqual(tab.errors, []);
     } finally {
       await lab.close();

@@ -82,8 +82,8 @@ function divergence(h) {
   return [{
     rule: 'divergence', chart: CHARTS.loss, step: last.step,
     title: `Diverged at step ${last.step}`,
-    evidence: `Training stopped at step ${last.step} (epoch ${last.epoch + 1}) with ${loss}` +
-      `${h.message ? `: ${h.message}` : ''}. Try a learning rate ten times lower.`,
+    evidence: `Training stopped at step ${last.step} (epoch ${last.epoch + 1}) with ${loss}: a batch loss above 1000, ` +
+      'or a NaN or infinity anywhere, counts as divergence. Try a learning rate ten times lower.',
     data: { step: last.step, epoch: last.epoch + 1, loss: last.loss },
   }];
 }
