@@ -131,12 +131,17 @@ for (const name of BROWSERS) {
   });
 }
 
-test('chromium: predict, then run: the choice is recorded and the result revealed beside it', async () => {
-  const lab = await openLab('chromium');
+for (const name of BROWSERS) {
+test(`${name}: predict, then run: the choice is recorded and the result revealed beside it`, async () => {
+  const lab = await openLab(name);
   try {
     const tab = await lab.page();
     await ready(tab);
-    await tab.raw.selectOption('#presets', 'exploding');
+    await tab.evaluate(() => {
+      const select = document.querySelector('#presets');
+      select.value = 'exploding';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
     await tab.click('#open-experiment');
     await waitFor(() => tab.count('#predict input[type=radio]'), 'the prediction question');
     assert.match(await tab.text('#predict legend'), /Which run will diverge\?/);
@@ -154,20 +159,21 @@ test('chromium: predict, then run: the choice is recorded and the result reveale
     const reveal = await tab.text('#predict .predict-reveal');
     assert.match(reveal, /Not this time\. You predicted η = 0\.01\. η = 10 diverged\./);
     assert.match(reveal, /\(your pick\)/);
-    await tab.raw.evaluate(() => document.querySelector('#predict').scrollIntoView());
-    await tab.screenshot(join(SCREENSHOTS, 'classroom-predict-chromium.png'));
+    await elementShot(tab, name, '#predict', `classroom-predict-${name}.png`);
     // the diagnosis of the diverged run, with a link to its chart
     await tab.click('#run-list li:first-child .run-pick');
     await waitFor(() => tab.count('.diagnosis-note[data-rule="divergence"]'), 'the divergence note');
     assert.match(await tab.text('.diagnosis-note[data-rule="divergence"]'), /Diverged at step \d+.*step \d+/s);
     await tab.click('.diagnosis-note[data-rule="divergence"] button');
     await waitFor(() => tab.count('[data-chart="loss"].chart-highlight'), 'the loss chart to be highlighted');
-    await tab.screenshot(join(SCREENSHOTS, 'classroom-diagnosis-chromium.png'));
+    await tab.screenshot(join(SCREENSHOTS, `classroom-diagnosis-${name}.png`));
+    await elementShot(tab, name, '#diagnosis', `classroom-diagnosis-note-${name}.png`);
     assert.deepEqual(tab.errors.filter((e) => !/diverged/.test(e)), []);
   } finally {
     await lab.close();
   }
 });
+}
 
 test('chromium: dead ReLUs are diagnosed from the core\'s numbers, with the activations chart', async () => {
   const lab = await openLab('chromium');
