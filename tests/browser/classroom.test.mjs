@@ -35,6 +35,7 @@ for (const name of BROWSERS) {
       assert.match(await tab.attribute('[data-key="drop2"] .lock-badge', 'title'), /Locked by this lesson/);
       assert.equal(await tab.evaluate(() => document.querySelector('[data-key="seed"]').hidden), true);
       assert.equal(await tab.evaluate(() => document.querySelector('#cfg-drop1').disabled), false);
+      assert.equal(await tab.evaluate(() => document.querySelector('#presets').disabled), true, 'no guided experiment replaces a locking lesson');
       // a change forced onto a locked control is refused and put back; a free one goes through
       await tab.evaluate(() => {
         for (const [id, v] of [['#cfg-drop2', '0.7'], ['#cfg-drop1', '0.4']]) {
@@ -56,6 +57,7 @@ for (const name of BROWSERS) {
       await waitFor(() => tab.evaluate(() => !document.querySelector('#cfg-drop2').disabled), 'the settings to unlock');
       assert.equal(await tab.evaluate(() => document.querySelector('[data-key="seed"]').hidden), false);
       assert.equal(await tab.count('.lock-badge'), 0);
+      assert.equal(await tab.evaluate(() => document.querySelector('#presets').disabled), false);
       assert.ok(!(await tab.evaluate(() => location.hash)).includes('lock='));
       assert.deepEqual(tab.errors, []);
     } finally {

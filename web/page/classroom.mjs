@@ -28,7 +28,7 @@ export function installClassroom(o) {
   const view = createLessonView({
     banner, form: o.form,
     onUnlock: () => {
-      for (const p of o.presets ?? []) p.disabled = false;
+      setPresets(false);
       o.onUnlock();
     },
   });
@@ -42,6 +42,17 @@ export function installClassroom(o) {
     if (tex && help) help.append(formulaElement(tex, SCHEMA_PLAIN[row.dataset.key]));
   }
 
+  // A lesson that locks settings keeps the guided experiments closed: opening one would replace them.
+  const [presetSelect, presetOpen] = o.presets ?? [];
+  function setPresets(locked) {
+    const why = 'This lesson locks settings: "Unlock all" first to open another experiment.';
+    if (presetSelect) {
+      presetSelect.disabled = locked;
+      presetSelect.title = locked ? why : '';
+    }
+    if (presetOpen) presetOpen.disabled = locked || !presetSelect?.value;
+  }
+
   const diagnosis = createDiagnosisView(o.chartsSection);
   let predict = null;
 
@@ -51,11 +62,7 @@ export function installClassroom(o) {
     applyLesson(hash, pinned) {
       const { lesson, warnings } = parseLesson(hash);
       view.apply(lesson, pinned);
-      const restricts = lesson.lock.length > 0 || lesson.hide.length > 0;
-      for (const p of o.presets ?? []) {
-        p.disabled = restricts || p.disabled;
-        if (restricts) p.title = 'This lesson locks settings: "Unlock all" first to open another experiment.';
-      }
+      setPresets(lesson.lock.length > 0 || lesson.hide.length > 0);
       if (warnings.length) o.onLessonWarnings?.(warnings);
       return lesson;
     },
