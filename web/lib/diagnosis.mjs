@@ -90,14 +90,15 @@ function divergence(h) {
 
 function oscillation(h) {
   if (h.stopReason === 'diverged') return []; // divergence says more
-  const losses = h.steps.map((s) => s.loss).filter(finite);
+  const steps = h.steps.filter((s) => finite(s.loss));
+  const losses = steps.map((s) => s.loss);
   if (losses.length < THRESHOLDS.oscillationMinSteps) return [];
   const head = losses.slice(0, Math.max(2, Math.floor(losses.length / 10)));
   const tail = losses.slice(Math.floor(losses.length / 2));
   const start = mean(head), end = mean(tail), spread = std(tail);
   const progress = end / start, swing = spread / end;
   if (!(progress >= THRESHOLDS.oscillationProgress && swing >= THRESHOLDS.oscillationSpread)) return [];
-  const from = h.steps[Math.floor(h.steps.length / 2)].step;
+  const from = steps[Math.floor(steps.length / 2)].step;
   const lr = h.config?.lr;
   return [{
     rule: 'oscillation', chart: CHARTS.loss, step: from,

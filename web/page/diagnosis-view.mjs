@@ -57,11 +57,13 @@ export function createDiagnosisView(chartsSection) {
 
   let lastKey = '';
   /** Shows the notes and the activations of `run` (a page run: a history). */
+  // Diagnosing walks every step: done again only when the run moved on by an epoch, 50 steps or
+  // its end, not on every frame.
   function update(run) {
-    const notes = run ? diagnose(run) : [];
-    const key = JSON.stringify([run?.id, notes.map((n) => n.evidence), run?.epochs.length]);
-    if (key === lastKey) return notes;
+    const key = run ? `${run.id}:${run.epochs.length}:${run.stopReason}:${run.status}:${Math.floor(run.step / 50)}:${run.config.act}` : '';
+    if (key === lastKey) return;
     lastKey = key;
+    const notes = run ? diagnose(run) : [];
     title.textContent = run ? `(run #${run.id})` : '';
     list.replaceChildren(...notes.map((n) => h('li', { class: `diagnosis-note note-${n.rule}`, 'data-rule': n.rule },
       h('strong', {}, n.title),
@@ -81,7 +83,6 @@ export function createDiagnosisView(chartsSection) {
       })) : [];
       c.update('none');
     }
-    return notes;
   }
 
   return { update, element: notesCard, chartCard: actCard };
