@@ -25,7 +25,7 @@ test('sw.js precaches the site with revisions, not the datasets; data and checkp
   assert.match(sw, /cacheName:"lenet-pretrained-[0-9a-f]{12}"/);
   assert.match(sw, /importScripts\("sw-offline\.js"\)/);
   assert.match(sw, /SKIP_WAITING/, 'a new build waits to be asked');
-  assert.match(sw, /addEventListener\("activate",[^;]*"-precache-"/, 'cleanupOutdatedCaches drops the precaches of older workbox versions');
+  assert.match(sw, /addEventListener\("activate",[^}]*\{[^}]*"-precache-"/, 'cleanupOutdatedCaches drops the precaches of older workbox versions');
   const offline = await readFile(new URL('sw-offline.js', ROOT), 'utf8');
   assert.match(offline, /'lenet-cache'/);
   assert.equal(/lenet-data-([0-9a-f]{12})/.exec(offline)[1], /lenet-data-([0-9a-f]{12})/.exec(sw)[1]);
