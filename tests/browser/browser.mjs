@@ -42,10 +42,10 @@ function catchDownloads() {
 }
 
 const drivers = {
-  async chromium() {
+  async chromium({ serviceWorkers = 'allow' } = {}) {
     const profile = await mkdtemp(join(tmpdir(), 'lenet-lab-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, viewport: VIEWPORT,
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, viewport: VIEWPORT, serviceWorkers,
     });
     return {
       context,
@@ -93,10 +93,12 @@ async function readAll(stream) {
   return Buffer.concat(chunks);
 }
 
-/** Starts the server and the named browser; close() stops both. */
-export async function openLab(name = 'chromium', root = SITE) {
+/** Starts the server and the named browser; close() stops both. options.serviceWorkers: 'block'
+ * keeps the site's service worker out (Chromium), for tests that route requests, which a service
+ * worker would otherwise answer first. */
+export async function openLab(name = 'chromium', root = SITE, options = {}) {
   const server = await startServer({ root, port: 0 });
-  const driver = await drivers[name]();
+  const driver = await drivers[name](options);
   let stopped = false;
   return {
     name,
