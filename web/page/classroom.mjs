@@ -55,6 +55,8 @@ export function installClassroom(o) {
 
   const diagnosis = createDiagnosisView(o.chartsSection);
   let predict = null;
+  let latest = null;
+  let idlePending = false;
 
   return {
     offline,
@@ -79,8 +81,18 @@ export function installClassroom(o) {
     },
     /** After every change to the runs: the diagnosis of the selected run, the prediction's reveal. */
     update(focusRun, runs) {
-      diagnosis.update(focusRun);
-      predict?.update(runs);
+      // Kept out of the frame that draws the charts: done when the page is idle, at most once
+      // per second while it is busy.
+      latest = { focusRun, runs };
+      if (idlePending) return;
+      idlePending = true;
+      const run = () => {
+        idlePending = false;
+        diagnosis.update(latest.focusRun);
+        predict?.update(latest.runs);
+      };
+      if ('requestIdleCallback' in globalThis) requestIdleCallback(run, { timeout: 1000 });
+      else setTimeout(run, 50);
     },
     /** The form was rebuilt or rewritten: the lock badges again. */
     mark: () => view.mark(),
