@@ -33,7 +33,7 @@ test('a guided experiment opens with its explanation, trains, and overlays its r
   assert.match(await notice.textContent(), /x′ = \(x − μ\)\/σ/);
   await waitFor(async () => (await snapshot(page)).runs.length === 2, 'the experiment\'s two runs');
   const s0 = await snapshot(page);
-  assert.match(s0.link, /opt=sgd&lr=0\.01&.*~std=1$/);
+  assert.match(s0.link, /opt=sgd&lr=0\.005&.*~std=1$/);
   assert.equal(s0.runs[1].label, 'std on');
   const s = await trainToEnd(page, 2);
   await waitFor(async () => (await snapshot(page)).charts.runsPlotted === 2, 'both runs on the loss chart');

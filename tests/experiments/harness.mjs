@@ -9,24 +9,41 @@ import { loadEngineWithData } from '../../tools/engine-node.mjs';
 const PRETRAINED = new URL('../../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
 let engine;
 
-/** Every run of experiment `id`: its epochs, steps and final result (epochs: how many ran). */
-export async function runExperiment(id) {
+/**
+ * Every run of experiment `id`: its epochs, steps and final metrics (the core's, as the run ended,
+ * and why it ended). `seed` overrides the seed of every run of the link (the links use seed 1).
+ */
+export async function runExperiment(id, { seed } = {}) {
   const experiment = EXPERIMENTS.find((e) => e.id === id);
   if (!experiment) throw new Error(`no experiment ${id}`);
   const { runs, warnings } = parseLink(experiment.link);
   if (warnings.length) throw new Error(`experiment ${id} has a bad link: ${warnings.join('; ')}`);
   engine ??= await loadEngineWithData('simd');
   const weights = new Uint8Array(await readFile(PRETRAINED));
-  return runs.map((config, i) => {
+  return runs.map((linked, i) => {
+    const config = seed === undefined ? linked : { ...linked, seed };
     const run = engine.createRun(config, { weights: config.from === 'pretrained' ? weights : undefined });
     const h = newHistory(i + 1, config);
     drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => record(h, events) });
-    const { testCount } = run.metrics();
+    const final = { ...run.metrics(), message: h.message };
     run.free();
-    const final = { ...h.result, epochs: h.epoch, stopReason: h.stopReason, message: h.message, restoredEpoch: h.restoredEpoch, testCount };
     return { config, steps: h.steps, epochs: h.epochs, final, last: h.epochs.at(-1) };
   });
 }
 
 /** Mean of one layer's gradient norm over a range of steps. */
 export const meanGrad = (steps, layer) => steps.reduce((s, x) => s + x.gradNorm[layer], 0) / steps.length;
+
+/** The seeds the tests use: none is the links' own seed 1, so a claim cannot rest on one draw. */
+export const TEST_SEEDS = [2, 3, 4];
+
+/** Runs experiment `id` once per test seed and calls check(runs, note) on each; note() prints. */
+export async function forSeeds(t, id, check, seeds = TEST_SEEDS) {
+  for (const seed of seeds) {
+    const [start, cpu] = [performance.now(), process.cpuUsage()];
+    const runs = await runExperiment(id, { seed });
+    // CPU time is what the runs cost on an idle core; wall time grows on a busy machine.
+    const time = `${((performance.now() - start) / 1000).toFixed(1)} s, ${(process.cpuUsage(cpu).user / 1e6).toFixed(1)} s CPU`;
+    check(runs, (msg) => t.diagnostic(`${id} seed ${seed} (${time}): ${msg}`));
+  }
+}

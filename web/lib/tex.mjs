@@ -63,5 +63,6 @@ export const EXPERIMENT_TEX = Object.freeze({
   initialisers: String.raw`\begin{aligned}\text{glorot: }&l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\\ \text{he: }&l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}}}\end{aligned}`,
   'early-stopping': String.raw`\mathit{val\_loss}<\mathit{best}-\mathit{min\_delta}`,
   standardisation: String.raw`x'=\frac{x-\mu}{\sigma}`,
+  adamw: String.raw`\begin{aligned}\text{adam}+L_2:&\ g=\nabla\mathcal{L}+2\lambda w,\quad w\leftarrow w-\eta\,\frac{\hat m}{\sqrt{\hat v}+\varepsilon}\\ \text{adamw}:&\ w\leftarrow w-\eta\cdot\mathit{wd}\cdot w,\ \text{then the adam step with }\nabla\mathcal{L}\end{aligned}`,
   'fine-tuning': String.raw`\Delta w_\text{frozen}=0`,
 });
