@@ -23,7 +23,8 @@ WASM_FNS    := malloc free lnw_fields lnw_constants lnw_sizeof ln_layer_name lnw
                ln_dataset_count ln_dataset_image ln_dataset_label ln_trainer_create ln_trainer_free \
                ln_trainer_advance ln_trainer_metrics ln_trainer_histogram ln_trainer_params \
                ln_trainer_set_params ln_trainer_reinit_layer ln_trainer_predict \
-               ln_trainer_test_predictions ln_trainer_test_indices ln_trainer_evaluate_test
+               ln_trainer_test_predictions ln_trainer_test_indices ln_trainer_evaluate_test ln_trainer_state_size \
+               ln_trainer_save_state ln_trainer_load_state
 comma       := ,
 empty       :=
 space       := $(empty) $(empty)
@@ -151,6 +152,7 @@ test-experiments: web
 bench: build/bench/bench_native web build/wasm-scalar/lenet.mjs
 	node tools/bench.mjs
 	node tools/bench_browser.mjs
+	node tools/bench_sweep.mjs
 
 serve: web
 	node tools/serve.mjs build/web

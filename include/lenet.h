@@ -292,6 +292,32 @@ const int32_t *ln_trainer_test_indices(const ln_trainer *t);
  * describes those weights. An evaluation under way is not disturbed. */
 ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err);
 
+/* ---- saving and restoring a run ----------------------------------------------------------- */
+
+/* A trainer's whole state as a flat byte buffer: weights, optimiser state and step count, the
+ * four random streams, the position in the data (phase, cursor, this epoch's sample order), the
+ * epoch's aggregates in progress, early stopping's state and best weights, the last predictions
+ * and every metric. Restoring it into a fresh trainer and advancing gives, bit for bit, what the
+ * saved trainer would have given. The layout is the native byte order (little-endian in wasm),
+ * with a magic number and a version; its size depends on the data selection.
+ *
+ * A state may be loaded into a trainer whose config differs (a branch). The data selection must
+ * match: seed, train_size, val_size, test_size, digit_mask and standardize, and the datasets
+ * themselves (checked through a hash of the selected indices and labels); anything else applies
+ * from then on. The batch size may change only at an epoch boundary. A change of optimizer
+ * resets its state (moments, accumulators, step count), as a fresh optimiser starts; a change of
+ * its hyperparameters (lr, momentum, betas, ...) keeps the state. Epochs and early stopping are
+ * decided again at an epoch boundary under the new config: a run saved after its last epoch
+ * continues when the new config has more. */
+size_t ln_trainer_state_size(const ln_trainer *t);
+/* Writes the state into buf (len >= ln_trainer_state_size). */
+ln_status ln_trainer_save_state(const ln_trainer *t, uint8_t *buf, size_t len, ln_error *err);
+/* Replaces the trainer's state with a saved one. Checks the size, the magic and version, that
+ * the data selection matches and that every index and value is in range; on error (LN_E_ARG for
+ * a selection or batch size that does not fit, LN_E_FORMAT for a malformed buffer) nothing
+ * changes. */
+ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, ln_error *err);
+
 #ifdef __cplusplus
 }
 #endif

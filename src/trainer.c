@@ -140,7 +140,7 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->test = test;
     int max_batch = cfg->batch_size > EVAL_CHUNK ? cfg->batch_size : EVAL_CHUNK;
     size_t ntrain = (size_t)ln_dataset_count(train), ntest = (size_t)ln_dataset_count(test);
-    t->params = malloc(sizeof(float) * 6 * LN_NUM_PARAMS);
+    t->params = calloc(6 * (size_t)LN_NUM_PARAMS, sizeof(float)); /* zeroed: a saved state holds them all */
     t->mask1 = malloc(sizeof(float) * (size_t)max_batch * 120);
     t->mask2 = malloc(sizeof(float) * (size_t)max_batch * 84);
     t->labels = malloc((size_t)max_batch);
@@ -380,6 +380,15 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     *ev = LN_EV_EVAL;
 }
 
+/* At an epoch's end: stop early after `patience` epochs without improvement, or after the last
+ * epoch; else train on. */
+static void decide_stop(ln_trainer *t) {
+    const ln_config *c = &t->cfg;
+    if (c->early_stopping && t->wait >= c->patience) t->m.stop_reason = LN_STOP_EARLY;
+    else if (t->m.epoch >= c->epochs) t->m.stop_reason = LN_STOP_EPOCHS;
+    t->phase = t->m.stop_reason != LN_STOP_NONE ? PH_FINISH : PH_TRAIN;
+}
+
 static void end_epoch(ln_trainer *t, ln_event *ev) {
     const ln_config *c = &t->cfg;
     t->m.epoch++;
@@ -396,23 +405,21 @@ static void end_epoch(ln_trainer *t, ln_event *ev) {
     t->sum_loss = t->sum_acc = 0.0;
     for (int l = 0; l < LN_NUM_LAYERS; l++) t->sum_grad[l] = 0.0, t->max_grad[l] = 0.0f;
     t->epoch_steps = 0;
-    int stop = 0;
     if (c->early_stopping) {
-        /* Keras's rule: an improvement is a drop of more than min_delta below the best. */
-        if (t->m.epoch == 1 || t->m.val_loss < t->m.best_val_loss - c->min_delta) {
+        /* Keras's rule: an improvement is a drop of more than min_delta below the best. The first
+         * epoch watched (epoch 1, or the first after a branch turned early stopping on) is best. */
+        if (t->m.best_epoch == 0 || t->m.val_loss < t->m.best_val_loss - c->min_delta) {
             t->m.best_val_loss = t->m.val_loss;
             t->m.best_epoch = t->m.epoch;
             t->wait = 0;
             memcpy(t->best_params, t->params, sizeof(float) * LN_NUM_PARAMS);
             memcpy(t->best_test_pred, t->test_pred, (size_t)t->test_count);
             t->best = t->m;
-        } else if (++t->wait >= c->patience) {
-            stop = 1;
+        } else {
+            ++t->wait;
         }
     }
-    if (stop) t->m.stop_reason = LN_STOP_EARLY;
-    else if (t->m.epoch >= c->epochs) t->m.stop_reason = LN_STOP_EPOCHS;
-    t->phase = t->m.stop_reason != LN_STOP_NONE ? PH_FINISH : PH_TRAIN;
+    decide_stop(t);
     *ev = LN_EV_EPOCH;
 }
 
@@ -553,3 +560,214 @@ ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err) {
 
 const uint8_t *ln_trainer_test_predictions(const ln_trainer *t) { return t->test_pred; }
 const int32_t *ln_trainer_test_indices(const ln_trainer *t) { return t->test_idx; }
+
+/* ---- saving and restoring the whole state ------------------------------------------------- */
+
+#define STATE_MAGIC 0x4c4e5354u /* "LNST" */
+#define STATE_VERSION 1u
+#define STATE_HEADER_WORDS 10
+
+/* A cursor over a state buffer: writes the trainer's fields into it, or reads them back. */
+typedef struct {
+    uint8_t *out;       /* saving: the buffer; NULL when reading */
+    const uint8_t *in;  /* loading: the buffer */
+    size_t at;
+    int arrays;         /* 0: only the scalar fields are read; the arrays are skipped */
+} state_io;
+
+static void io_bytes(state_io *io, void *p, size_t n, int is_array) {
+    if (io->out) memcpy(io->out + io->at, p, n);
+    else if (io->in && (io->arrays || !is_array)) memcpy(p, io->in + io->at, n);
+    io->at += n;
+}
+
+static void io_i64(state_io *io, long *v) {
+    int64_t x = *v;
+    io_bytes(io, &x, 8, 0);
+    *v = (long)x;
+}
+
+/* Every part of the state, in the buffer's order. The same walk saves, sizes and loads it. */
+static void state_walk(ln_trainer *t, state_io *io) {
+    io_bytes(io, &t->phase, sizeof(int), 0);
+    io_bytes(io, &t->cursor, sizeof(int), 0);
+    io_bytes(io, &t->eval_loss, sizeof(double), 0);
+    io_i64(io, &t->eval_correct);
+    io_i64(io, &t->opt_t);
+    io_bytes(io, &t->wait, sizeof(int), 0);
+    io_bytes(io, &t->sum_loss, sizeof(double), 0);
+    io_bytes(io, &t->sum_acc, sizeof(double), 0);
+    io_bytes(io, t->sum_grad, sizeof t->sum_grad, 0);
+    io_bytes(io, t->max_grad, sizeof t->max_grad, 0);
+    io_bytes(io, &t->epoch_steps, sizeof(int), 0);
+    ln_rng *rngs[4] = {&t->rng_init, &t->rng_shuffle, &t->rng_dropout, &t->rng_augment};
+    for (int i = 0; i < 4; i++) {
+        io_bytes(io, &rngs[i]->state, 8, 0);
+        io_bytes(io, &rngs[i]->inc, 8, 0);
+    }
+    io_bytes(io, &t->m, sizeof t->m, 0);
+    io_bytes(io, &t->best, sizeof t->best, 0);
+    size_t params = sizeof(float) * LN_NUM_PARAMS;
+    io_bytes(io, t->params, params, 1);
+    io_bytes(io, t->opt_m, params, 1);
+    io_bytes(io, t->opt_v, params, 1);
+    io_bytes(io, t->best_params, params, 1);
+    io_bytes(io, t->epoch_idx, sizeof(int32_t) * (size_t)t->train_count, 1);
+    io_bytes(io, t->test_pred, (size_t)t->test_count, 1);
+    io_bytes(io, t->eval_pred, (size_t)t->test_count, 1);
+    io_bytes(io, t->best_test_pred, (size_t)t->test_count, 1);
+}
+
+/* FNV-1a over the selected samples' indices and labels: two trainers agree on it when they train,
+ * validate and test on the same samples of the same data. */
+static uint32_t selection_hash(const ln_trainer *t) {
+    uint32_t h = 2166136261u;
+    const struct { const int32_t *idx; int n; const ln_dataset *d; } parts[3] = {
+        {t->train_idx, t->train_count, t->train}, {t->val_idx, t->val_count, t->train}, {t->test_idx, t->test_count, t->test}};
+    for (int p = 0; p < 3; p++) {
+        h = (h ^ (uint32_t)parts[p].n) * 16777619u;
+        for (int i = 0; i < parts[p].n; i++) {
+            h = (h ^ (uint32_t)parts[p].idx[i]) * 16777619u;
+            h = (h ^ (uint32_t)ln_dataset_label(parts[p].d, parts[p].idx[i])) * 16777619u;
+        }
+    }
+    return h;
+}
+
+static size_t state_header_size(void) { return 4 * STATE_HEADER_WORDS + sizeof(ln_config); }
+
+size_t ln_trainer_state_size(const ln_trainer *t) {
+    if (!t) return 0;
+    state_io io = {0};
+    state_walk((ln_trainer *)t, &io);
+    return state_header_size() + io.at;
+}
+
+static void header_words(const ln_trainer *t, size_t size, uint32_t w[STATE_HEADER_WORDS]) {
+    w[0] = STATE_MAGIC, w[1] = STATE_VERSION, w[2] = (uint32_t)size, w[3] = (uint32_t)sizeof(ln_config);
+    w[4] = (uint32_t)sizeof(ln_metrics), w[5] = LN_NUM_PARAMS, w[6] = (uint32_t)t->train_count;
+    w[7] = (uint32_t)t->val_count, w[8] = (uint32_t)t->test_count, w[9] = selection_hash(t);
+}
+
+ln_status ln_trainer_save_state(const ln_trainer *t, uint8_t *buf, size_t len, ln_error *err) {
+    if (!t || !buf) return ln_fail(err, LN_E_ARG, "save_state needs a trainer and a buffer");
+    size_t size = ln_trainer_state_size(t);
+    if (len < size) return ln_fail(err, LN_E_ARG, "the buffer holds %zu bytes; the state needs %zu", len, size);
+    uint32_t w[STATE_HEADER_WORDS];
+    header_words(t, size, w);
+    memcpy(buf, w, sizeof w);
+    memcpy(buf + sizeof w, &t->cfg, sizeof(ln_config));
+    state_io io = {buf + state_header_size(), NULL, 0, 1};
+    state_walk((ln_trainer *)t, &io);
+    return LN_OK;
+}
+
+static int all_finite(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x;
+        memcpy(&x, p + 4 * i, 4);
+        if (!isfinite(x)) return 0;
+    }
+    return 1;
+}
+
+/* The checks of a state's scalar fields, read into a copy of the trainer. */
+static ln_status check_scalars(const ln_trainer *t, const ln_trainer *s, const ln_config *saved, ln_error *err) {
+    int saved_steps = (t->train_count + saved->batch_size - 1) / saved->batch_size;
+    int boundary = s->cursor == 0 && (s->phase == PH_TRAIN || s->phase >= PH_FINISH);
+    if (s->phase < PH_TRAIN || s->phase > PH_DONE) return ln_fail(err, LN_E_FORMAT, "state: phase %d is unknown", s->phase);
+    int limit = s->phase == PH_TRAIN ? saved_steps - 1 : s->phase == PH_EVAL_TRAIN ? t->train_eval_count
+              : s->phase == PH_EVAL_VAL ? t->val_count : s->phase == PH_EVAL_TEST ? t->test_count : 0;
+    if (s->cursor < 0 || s->cursor > limit) return ln_fail(err, LN_E_FORMAT, "state: position %d is outside [0, %d]", s->cursor, limit);
+    if (saved->batch_size != t->cfg.batch_size && !boundary)
+        return ln_fail(err, LN_E_ARG, "the batch size can change only at the end of an epoch: this state is in the middle of one");
+    if (s->m.epoch < 0 || s->m.epoch > 200 || s->m.step < 0 || s->opt_t < 0 || s->wait < 0 || s->epoch_steps < 0 ||
+        s->epoch_steps > saved_steps || s->m.best_epoch < 0 || s->m.best_epoch > s->m.epoch || s->m.restored_epoch < 0 ||
+        s->m.restored_epoch > s->m.epoch || s->m.stop_reason < LN_STOP_NONE || s->m.stop_reason > LN_STOP_DIVERGED ||
+        s->eval_correct < 0 || s->eval_correct > LN_MAX_ITEMS)
+        return ln_fail(err, LN_E_FORMAT, "state: a counter is out of range");
+    if (s->m.train_count != t->train_count || s->m.val_count != t->val_count || s->m.test_count != t->test_count)
+        return ln_fail(err, LN_E_FORMAT, "state: its sample counts disagree with its header");
+    const ln_rng *rngs[4] = {&s->rng_init, &s->rng_shuffle, &s->rng_dropout, &s->rng_augment};
+    for (int i = 0; i < 4; i++)
+        if (!(rngs[i]->inc & 1u)) return ln_fail(err, LN_E_FORMAT, "state: random stream %d is malformed", i);
+    return LN_OK;
+}
+
+/* Checks the arrays in the buffer before anything is copied: finite weights and optimiser state,
+ * an epoch order that is a permutation of the training subset, digits for predictions. */
+static ln_status check_arrays(const ln_trainer *t, const uint8_t *p, ln_error *err) {
+    size_t params = sizeof(float) * LN_NUM_PARAMS;
+    if (!all_finite(p, LN_NUM_PARAMS)) return ln_fail(err, LN_E_FORMAT, "state: a weight is not finite");
+    if (!all_finite(p + params, 3 * (size_t)LN_NUM_PARAMS)) return ln_fail(err, LN_E_FORMAT, "state: an optimiser or best-epoch value is not finite");
+    p += 4 * params;
+    int n = ln_dataset_count(t->train);
+    uint8_t *seen = calloc((size_t)n + 1, 1);
+    if (!seen) return ln_fail(err, LN_E_NOMEM, "no memory to check a state");
+    for (int i = 0; i < t->train_count; i++) seen[t->train_idx[i]] = 1;
+    ln_status s = LN_OK;
+    for (int i = 0; i < t->train_count && s == LN_OK; i++) {
+        int32_t k;
+        memcpy(&k, p + 4 * (size_t)i, 4);
+        if (k < 0 || k >= n || seen[k] != 1) s = ln_fail(err, LN_E_FORMAT, "state: the epoch's sample order is not a permutation of the training subset");
+        else seen[k] = 2;
+    }
+    free(seen);
+    if (s != LN_OK) return s;
+    p += 4 * (size_t)t->train_count;
+    for (size_t i = 0; i < 3 * (size_t)t->test_count; i++)
+        if (p[i] >= LN_CLASSES) return ln_fail(err, LN_E_FORMAT, "state: a prediction is not a digit");
+    return LN_OK;
+}
+
+ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, ln_error *err) {
+    if (!t || !buf) return ln_fail(err, LN_E_ARG, "load_state needs a trainer and a buffer");
+    size_t size = ln_trainer_state_size(t);
+    uint32_t w[STATE_HEADER_WORDS], want[STATE_HEADER_WORDS];
+    if (len < sizeof w) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes is too short for a state", len);
+    memcpy(w, buf, sizeof w);
+    if (w[0] != STATE_MAGIC) return ln_fail(err, LN_E_FORMAT, "state: not a LeNet Lab training state (wrong magic number)");
+    if (w[1] != STATE_VERSION) return ln_fail(err, LN_E_FORMAT, "state: version %u, this core reads version %u", w[1], STATE_VERSION);
+    header_words(t, size, want);
+    if (w[3] != want[3] || w[4] != want[4] || w[5] != want[5]) return ln_fail(err, LN_E_FORMAT, "state: saved by a core with another layout");
+    if (len < state_header_size()) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes is too short for a state", len);
+    ln_config saved;
+    memcpy(&saved, buf + sizeof w, sizeof saved);
+    if (ln_config_check(&saved, NULL) != LN_OK) return ln_fail(err, LN_E_FORMAT, "state: its saved config is out of range");
+    const ln_config *c = &t->cfg;
+#define SAME_DATA(field, name)                                                                                  \
+    if (saved.field != c->field)                                                                                \
+        return ln_fail(err, LN_E_ARG, "the state comes from a run with another data selection (%s differs): a branch keeps seed, n, val, test, digits and std", name);
+    SAME_DATA(seed, "seed") SAME_DATA(train_size, "n") SAME_DATA(val_size, "val") SAME_DATA(test_size, "test")
+    SAME_DATA(digit_mask, "digits") SAME_DATA(standardize, "std")
+#undef SAME_DATA
+    if (w[6] != want[6] || w[7] != want[7] || w[8] != want[8] || w[9] != want[9])
+        return ln_fail(err, LN_E_ARG, "the state comes from other data: its samples differ from this run's");
+    if (w[2] != size || len != size) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes, expected %zu", len, size);
+
+    /* Scalars into a copy first; arrays checked in place; then everything is copied. */
+    ln_trainer copy = *t;
+    state_io io = {NULL, buf + state_header_size(), 0, 0};
+    state_walk(&copy, &io);
+    ln_status s = check_scalars(t, &copy, &saved, err);
+    if (s != LN_OK) return s;
+    /* The arrays close the buffer. */
+    size_t arrays = 4 * sizeof(float) * LN_NUM_PARAMS + sizeof(int32_t) * (size_t)t->train_count + 3 * (size_t)t->test_count;
+    if ((s = check_arrays(t, buf + size - arrays, err)) != LN_OK) return s;
+    io = (state_io){NULL, buf + state_header_size(), 0, 1};
+    state_walk(t, &io);
+
+    /* The new config applies from here. */
+    t->m.steps_per_epoch = (t->train_count + c->batch_size - 1) / c->batch_size;
+    if (saved.optimizer != c->optimizer) {
+        optimizer_reset(c, t->opt_m, t->opt_v, LN_NUM_PARAMS);
+        t->opt_t = 0;
+    }
+    int boundary = t->cursor == 0 && (t->phase == PH_TRAIN || t->phase == PH_FINISH) && t->m.epoch >= 1;
+    if (boundary && t->m.stop_reason != LN_STOP_DIVERGED) {
+        t->m.stop_reason = LN_STOP_NONE;
+        decide_stop(t);
+    }
+    t->m.phase = public_phase(t->phase);
+    return LN_OK;
+}

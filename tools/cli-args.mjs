@@ -22,6 +22,12 @@ const OPTIONS = {
   save: { type: 'string' },
   load: { type: 'string' },
   chunk: { type: 'string' },
+  // Sweeps (tools/sweep-cli.mjs): --sweep may be repeated, one axis each, for a grid.
+  sweep: { type: 'string', multiple: true },
+  seeds: { type: 'string' },
+  jobs: { type: 'string' },
+  'print-commands': { type: 'boolean' },
+  'json-line': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -33,6 +39,8 @@ const OUTPUT_FLAGS = ['json', 'csv', 'save'];
 const PATH_FLAGS = [...OUTPUT_FLAGS, 'load'];
 // Flags that set the same thing under two names count as one flag when repeated.
 const SETTING = { epochs: 'ep' };
+// Flags that may be given more than once: each --sweep is one axis of a grid.
+const REPEATABLE = new Set(['sweep']);
 
 /**
  * The flags' values. Refuses unknown flags, a flag given twice (a link refuses a repeated key
@@ -50,7 +58,7 @@ export function parseCli(argv) {
   }
   const seen = new Map();
   for (const t of parsed.tokens) {
-    if (t.kind !== 'option') continue;
+    if (t.kind !== 'option' || REPEATABLE.has(t.name)) continue;
     const setting = SETTING[t.name] ?? t.name;
     if (seen.has(setting)) {
       const first = seen.get(setting);

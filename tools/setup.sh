@@ -13,6 +13,8 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null || missing+=(libclang-rt-14-dev)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+# GNU parallel: the sweep commands of train.mjs --print-commands, and their test.
+command -v parallel >/dev/null 2>&1 || missing+=(parallel)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: please install as root: apt-get install ${missing[*]}" >&2

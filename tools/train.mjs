@@ -9,6 +9,9 @@ import { drive, parseBudget } from '../web/lib/driver.mjs';
 import { LabError } from '../web/lib/errors.mjs';
 import { finalResult, labelRuns, newHistory, record, toCsv, toJson } from '../web/lib/history.mjs';
 import { parseCli, prepareOutputs, readWeightsFile, UsageError } from './cli-args.mjs';
+import { commandLines, isSweep, jobCount, runSweep, sweepRuns } from './sweep-cli.mjs';
+import { jsonLine } from './train-one.mjs';
+import { readLink, splitLink } from '../web/lib/result-link.mjs';
 import { loadEngineWithData } from './engine-node.mjs';
 
 const PRETRAINED = new URL('../assets/pretrained/lenet5-digits0-4.safetensors', import.meta.url);
@@ -26,6 +29,17 @@ Trains LeNet-5 on MNIST with the experiment a LeNet Lab link describes.
       --load FILE     start from these safetensors weights (fine-tuning)
       --chunk SIZE    advance the run SIZE units of work at a time (7) or SIZE ms at a
                       time (50ms); default 100ms. The numbers never depend on it
+      --json-line     print the run as one line of JSON to standard output (what --json
+                      writes) and nothing else there
+
+Sweeps (one JSON line per run to standard output, in the sweep's order):
+      --sweep KEY=V1,V2,...    one setting over a list of values; KEY=log:A..B:N for N values
+                      evenly spaced on a log scale, KEY=lin:A..B:N on a linear one. Give
+                      --sweep again for a grid (the first one outermost)
+      --seeds N       N runs of every point, with seeds seed, seed+1, ..., seed+N-1
+      --jobs N        worker threads (default: one per core)
+      --print-commands  print one 'node tools/train.mjs --config ... --json-line' command per
+                      run instead of training, e.g. for 'parallel -k -j2 < commands.txt'
   -q, --quiet         print nothing but errors
   -h, --help          this text
 
@@ -38,7 +52,8 @@ or written), 3 training diverged.`;
 
 /** The experiment from the arguments; any warning is an error here, as scripts need exact runs. */
 function experiment(values) {
-  const { config: fromLink, warnings } = parse(values.config ?? '');
+  // A link's extra parts (a sweep, results: web/lib/result-link.mjs) follow a '!'.
+  const { config: fromLink, warnings } = parse(splitLink(values.config ?? '').runs);
   const overrides = {};
   for (const e of SCHEMA) if (values[e.key] !== undefined) overrides[e.key] = values[e.key];
   if (values.epochs !== undefined) overrides.ep = values.epochs;
@@ -79,6 +94,13 @@ async function main(argv) {
     return 0;
   }
   const config = experiment(values);
+  // A sweep link runs its sweep, unless the flags give one.
+  const { sweep: linked } = readLink(values.config ?? '');
+  if (linked && values.sweep === undefined && values.seeds === undefined) {
+    values.sweep = linked.axes.map((a) => a.spec);
+    values.seeds = String(linked.seeds);
+  }
+  if (isSweep(values)) return sweep(values, config);
   const budget = values.chunk === undefined ? { maxMs: 100 } : parseBudget(values.chunk);
   // Every argument and path is checked here, before the engine and the data load.
   const outputs = await prepareOutputs(values);
@@ -91,7 +113,8 @@ async function main(argv) {
   const { stepsPerEpoch, trainCount } = run.metrics();
   const history = newHistory(1, config);
   labelRuns([history]);
-  const out = reporter(values.quiet, process.stderr.isTTY);
+  const lineOnly = values['json-line'] === true;
+  const out = reporter(values.quiet || lineOnly, process.stderr.isTTY);
   // Only for the rate shown: an epoch's last batch may be short, so whole epochs count the
   // training set's size.
   const samplesTrained = (step) => {
@@ -117,16 +140,43 @@ async function main(argv) {
     save: history.stopReason === 'diverged' ? undefined : run.exportSafetensors(),
   });
   run.free();
+  if (lineOnly) process.stdout.write(jsonLine(history));
   if (history.stopReason === 'diverged') {
     console.error(`diverged: ${history.message}`);
     return 3;
   }
-  if (!values.quiet) {
+  if (!values.quiet && !lineOnly) {
     const r = finalResult(history);
     const stop = `${history.epoch} epochs${history.stopReason === 'early' ? ' (early stop)' : ''}`;
     const note = history.restoredEpoch ? `; epoch ${history.restoredEpoch}, the best, restored` : '';
     console.log(`test accuracy ${(100 * r.testAcc).toFixed(2)} %, loss ${r.testLoss.toFixed(4)} after ${stop}${note}; ` +
       `${Math.round(samplesPerSecond)} samples/s including evaluation`);
+  }
+  return 0;
+}
+
+/** A sweep: its commands, or its runs on worker threads, one JSON line each. */
+async function sweep(values, base) {
+  const runs = sweepRuns(values, base);
+  const load = values.load !== undefined ? await readWeightsFile(values.load) : undefined;
+  if (values['print-commands']) {
+    if (values.load !== undefined && /['\n]/.test(values.load)) throw new UsageError('--print-commands cannot quote a --load path holding a quote mark or a newline');
+    const extra = values.load !== undefined ? ` --load '${values.load}'` : '';
+    process.stdout.write(commandLines(runs).replaceAll(' --json-line\n', `${extra} --json-line\n`));
+    return 0;
+  }
+  const jobs = jobCount(values.jobs, runs.length);
+  let pretrained;
+  if (!load && runs.some((r) => r.config.from === 'pretrained')) pretrained = await readWeightsFile(PRETRAINED);
+  const started = performance.now();
+  const { diverged } = await runSweep(runs, {
+    jobs,
+    weightsFor: (c) => load ?? (c.from === 'pretrained' ? pretrained : undefined),
+    write: (line) => process.stdout.write(line),
+  });
+  if (!values.quiet) {
+    console.error(`${runs.length} runs on ${jobs} worker thread${jobs > 1 ? 's' : ''} in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+      (diverged ? `; ${diverged} diverged` : ''));
   }
   return 0;
 }

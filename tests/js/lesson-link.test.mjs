@@ -62,6 +62,12 @@ test('a prompt is cut to its length, cleaned, and never HTML-decoded', () => {
   assert.equal(parseLesson('prompt=%E0%A4%A').lesson.prompt, '');
   assert.equal(parseLesson('prompt=%E0%A4%A').warnings.length, 1);
   assert.equal(parseLesson('prompt=a+b').lesson.prompt, 'a b');
+  // the characters a link uses as separators stay inside the prompt
+  const tricky = "Runs ~ compared! (it's 2*3) & more = fun # here";
+  const frag = lessonFragment({ lock: [], hide: [], prompt: tricky }, 'v=1&drop1=0.5~drop1=0');
+  assert.equal(parseLesson(`#${frag}`).lesson.prompt, tricky);
+  assert.equal(parseLink(frag).runs.length, 2);
+  assert.ok(!/[~!#]/.test(frag.slice(0, frag.indexOf('&v=1'))));
 });
 
 // A seeded generator, so a failure can be replayed.

@@ -191,11 +191,15 @@ class Engine {
   /**
    * Starts a run. `weights` (safetensors bytes) replace the initial weights, as when fine-tuning;
    * config.head then draws a fresh fc3.
+   * A saved `state` (run.saveState()) continues that run instead, under this config: a branch.
+   * The data selection (seed, n, val, test, digits, std) must be the state's; weights, from and
+   * head are then ignored (the state holds the weights). See ln_trainer_load_state in lenet.h.
    * @param {object} config a config from config.mjs
-   * @param {{weights?: Uint8Array}} [options]
+   * @param {{weights?: Uint8Array, state?: Uint8Array}} [options]
    */
-  createRun(config, { weights } = {}) {
+  createRun(config, { weights, state } = {}) {
     if (!this.train || !this.test) throw new LabError('no-data', 'no data loaded');
+    if (state) return this.createBranch(config, state);
     if (config.from === 'pretrained' && !weights) throw new LabError('bad-weights', 'this experiment starts from pretrained weights, and none were given');
     const decoded = weights ? decodeWeights(weights) : null;
     const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
@@ -210,6 +214,24 @@ class Engine {
       run.free();
       throw e;
     }
+    return run;
+  }
+
+  /** A run restored from a saved state, under config (createRun with {state}). */
+  createBranch(config, state) {
+    if (!(state instanceof Uint8Array)) throw new LabError('bad-state', 'a saved state is a Uint8Array');
+    const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
+      this.check((err) => this.mod._ln_trainer_create(out, cfg, this.train, this.test, err), 'bad-config');
+      return this.mod.HEAP32[out >> 2];
+    }));
+    const run = new Run(this, trainer, config);
+    try {
+      this.withBytes(state, (ptr, len) => this.check((err) => this.mod._ln_trainer_load_state(trainer, ptr, len, err), 'bad-state', 'cannot continue from this state: '));
+    } catch (e) {
+      run.free();
+      throw e;
+    }
+    run.restored = true;
     return run;
   }
 }
@@ -284,6 +306,10 @@ class Run {
         // The diverged step was not counted: report it as the step it was, then the end.
         events.push(this.stepEvent(m, m.step + 1), this.doneEvent(m, this.mod.UTF8ToString(this.errorPtr + 4)));
         this.done = true;
+      } else if (s === status.state && ev === event.done && this.restored) {
+        // A state saved after its run had closed: nothing is left to do.
+        events.push(this.doneEvent(this.rawMetrics(), null));
+        this.done = true;
       } else if (s !== status.ok) {
         throw this.engine.failure(s, this.errorPtr, 'bad-argument');
       } else if (ev === event.done) {
@@ -330,6 +356,15 @@ class Run {
     return { type: 'done', phase: 'done', stopReason: this.engine.names.stop[m.stop_reason], message, restoredEpoch,
       epochs: m.epoch, steps: m.step, samples: { train: m.train_count, val: m.val_count, test: m.test_count },
       result: { epoch: restoredEpoch ?? m.epoch, ...this.epochRecord(m) } };
+  }
+
+  /** The trainer's whole state (ln_trainer_save_state): restore it with engine.createRun(config, {state}). */
+  saveState() {
+    const n = this.mod._ln_trainer_state_size(this.trainer);
+    return this.engine.withScratch(n, (p) => {
+      this.engine.check((err) => this.mod._ln_trainer_save_state(this.trainer, p, n, err), 'state');
+      return this.mod.HEAPU8.slice(p, p + n);
+    });
   }
 
   /** Counts of a layer's kernel weights in `bins` bins over [-range, range]. */

@@ -5,7 +5,8 @@
  * Codes: 'bad-config' (a setting out of range or a run that cannot start), 'bad-data' (MNIST
  * bytes), 'bad-weights' (a safetensors file or parameters), 'bad-argument' (a caller's argument),
  * 'no-data' (no dataset loaded yet), 'no-memory', 'state' (the call does not fit the run's state),
- * 'load' (the module could not be loaded).
+ * 'load' (the module could not be loaded), 'bad-state' (a saved training state that is malformed or
+ * belongs to another data selection).
  */
 export class LabError extends Error {
   /**

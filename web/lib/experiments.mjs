@@ -4,7 +4,8 @@
 // other than the link's own (seed 1), with margins; numbers quoted in a text are ranges over seeds.
 
 /** The charts an experiment may point to; the page highlights them. */
-export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results']);
+// 'summary': the sweep panel's chart of final numbers against the swept value (web/page/sweep-panel.mjs).
+export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary']);
 
 /**
  * @typedef {object} Experiment
@@ -198,5 +199,66 @@ export const EXPERIMENTS = Object.freeze([
       'alone: every kernel weight shrinks by the same factor 1 − η·wd per step.',
     link: 'n=1000&val=2000&test=2000&ep=30~reg=l2&lam=0.001~opt=adamw&wd=0.3',
     charts: ['sparsity', 'histogram', 'weightNorm', 'loss', 'results'],
+  },
+  {
+    id: 'lambda-sweep',
+    title: 'Sweeping λ: too little, just right, too much',
+    text: 'Five runs on 1,000 samples for 30 epochs with L2 at λ = 10⁻⁵, 10⁻⁴, 10⁻³, 10⁻² and 10⁻¹, ' +
+      'the same weights and batches in each. The summary chart plots the final validation loss ' +
+      'against λ on a log axis: it is lowest inside the range, at 10⁻³ or 10⁻² depending on the ' +
+      'seed, and higher at both ends. At 10⁻⁵ the penalty is too weak to stop overfitting (training ' +
+      'loss near 0, validation loss rising late in training); at 10⁻¹ it dominates the loss: the ' +
+      'weights shrink towards zero, the loss stays at ln 10 ≈ 2.30 and accuracy at chance. Test ' +
+      'accuracy moves much less than the validation loss between 10⁻⁵ and 10⁻³ (within about a ' +
+      'point, in either direction depending on the seed): the loss also measures how confident the ' +
+      'wrong answers are.',
+    formula: 'L2 penalty = λ·Σw² over the kernels, added to the mean cross-entropy while training; the ' +
+      'losses plotted are the cross-entropy alone, the penalty is reported apart.',
+    link: 'n=1000&val=2000&test=2000&ep=30&reg=l2!sw=lam%3Dlog%3A1e-5..1e-1%3A5',
+    charts: ['summary', 'loss'],
+  },
+  {
+    id: 'dropout-sweep',
+    title: 'Sweeping the dropout rate',
+    text: 'Five runs on 1,000 samples for 20 epochs with dropout after fc1 at rates 0, 0.2, 0.4, 0.6 ' +
+      'and 0.8. As the rate rises the final training loss rises (clearly from 0.6 on: with units ' +
+      'dropped at random the training set is harder to fit), and the gap between validation and ' +
+      'training loss shrinks to under 60 % of what it is without dropout at 0.8. The validation ' +
+      'loss is lower with a moderate rate (0.2 to 0.6) than without dropout; at 0.8 it climbs again.',
+    formula: 'Inverted dropout: in training each unit is kept with probability 1−p and scaled by ' +
+      '1/(1−p), so its expected value is unchanged; at test time nothing is dropped.',
+    link: 'n=1000&val=2000&test=2000&ep=20!sw=drop1%3Dlin%3A0..0.8%3A5',
+    charts: ['summary', 'loss'],
+  },
+  {
+    id: 'learning-curve',
+    title: 'A learning curve: accuracy against training-set size, with and without dropout',
+    text: 'Test accuracy after 10 epochs on 300, 1,000, 3,000 and 10,000 training samples, without ' +
+      'dropout and with dropout 0.5 after fc1, as Srivastava et al. (2014, Figure 10) plot it. ' +
+      'Accuracy climbs steeply with more data, with or without dropout. On 300 samples the two ' +
+      'differ by a few points, but which one is ahead changes with the seed (dropout was 4.5 points ' +
+      'behind with seed 1 and 2 points ahead with seed 2): with so little data one pair of runs says ' +
+      'little. From 1,000 samples on they are within about a point of each other; at 10,000 dropout ' +
+      'was ahead for both seeds we checked (by 0.4 and 1.0 points), in line with the paper, where ' +
+      'dropout helps once the training set is not tiny. Repeat with seeds before trusting a gap this small.',
+    formula: 'Test accuracy = share of the 2,000 test digits classified correctly. Each run trains 10 ' +
+      'epochs, so a larger training set also means more steps.',
+    link: 'n=1000&val=1000&test=2000&ep=10!sw=n%3D300%2C1000%2C3000%2C10000&sw=drop1%3D0%2C0.5',
+    charts: ['summary', 'accuracy'],
+  },
+  {
+    id: 'is-it-noise',
+    title: 'Is it noise? Two initialisers over 5 seeds',
+    text: 'glorot_uniform against he_uniform, 2,000 samples, 5 epochs, each with the seeds 1 to 5: ' +
+      'the loss and accuracy charts draw each group as its mean with a band from the lowest to the ' +
+      'highest seed. He\'s final training loss is lower on average. Their test accuracies differ by ' +
+      'under a point on average, while the seeds of each spread over about two points: the ranges ' +
+      'overlap, so these runs do not show that either initialiser gives the better test accuracy. ' +
+      'With a single seed each, a comparison could have gone either way.',
+    formula: 'glorot_uniform: U(−l, l), l = √(6/(fan_in + fan_out)); he_uniform: l = √(6/fan_in). Two ' +
+      'groups differ by more than the spread between seeds when their ranges (lowest to highest ' +
+      'seed) do not overlap.',
+    link: 'n=2000&val=1000&test=2000&ep=5!sw=init%3Dglorot_uniform%2Che_uniform&seeds=5',
+    charts: ['loss', 'accuracy'],
   },
 ]);

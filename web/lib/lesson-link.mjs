@@ -143,7 +143,9 @@ export function serializeLesson(lesson) {
   const parts = [];
   if (lock.length) parts.push(`lock=${lock.join(',')}`);
   if (hide.length) parts.push(`hide=${hide.join(',')}`);
-  if (prompt) parts.push(`prompt=${encodeURIComponent(prompt)}`);
+  // encodeURIComponent leaves ! ' ( ) * ~ as they are; '~' separates runs and '!' starts a sweep's
+  // part of a link, so every one of them is escaped.
+  if (prompt) parts.push(`prompt=${encodeURIComponent(prompt).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
   return parts.join('&');
 }
 

@@ -13,6 +13,7 @@ import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
 import { chartPng } from './export.mjs';
+import { createSweepPanel, readPageLink } from './sweep-panel.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { h, $, download, setText } from './dom.mjs';
 import { installClassroom } from './classroom.mjs';
@@ -166,6 +167,7 @@ function refresh() {
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
     charts.render(session.runs, f);
     classroom.update(f, session.runs);
+    sweepPanel?.render();
     const key = histogramKey(f?.worker ? f : null);
     if (key !== lastHistogram.key && !(f?.status === 'running' && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
       refreshHistogram();
@@ -331,16 +333,29 @@ function lessonChecked(config) {
   return kept;
 }
 
-// An opened link replaces the experiment; the form shows its first run.
+// An opened link replaces the experiment; the form shows its first run (a sweep's base run).
 function applyLink(link, hash = '') {
   $('#notices').replaceChildren();
   if (!link) return;
   if (link.warnings.length) {
     notice('warn', 'Parts of this link were not valid and were replaced:', link.warnings);
   }
-  controls.write(link.runs[0]);
-  classroom.applyLesson(hash, link.runs[0]);
+  controls.write(link.base ?? link.runs[0]);
+  classroom.applyLesson(hash, link.base ?? link.runs[0]);
   session.openLink(link);
+  if (link.resultsError) notice('error', 'The results in this link were not used', [link.resultsError]);
+}
+
+// A whole link: its runs, and after a '!' a sweep and results (sweep-panel.mjs reads them).
+async function openLinkText(text) {
+  const link = await readPageLink(text);
+  if (link.error) {
+    $('#notices').replaceChildren();
+    notice('error', 'This link was not opened', [link.error]);
+    return null;
+  }
+  applyLink(link, text);
+  return link;
 }
 
 // Choosing in the list only selects: keyboards change a closed select with the arrow keys, and
@@ -354,13 +369,14 @@ openExperiment.addEventListener('click', () => {
   presets.value = '';
   openExperiment.disabled = true;
   if (!experiment) return;
-  const link = parseLink(experiment.link);
-  applyLink(link);
-  notice('info', experiment.title, [], h('div', { class: 'experiment' },
-    h('p', {}, experiment.text),
-    h('p', { class: 'formula' }, experiment.formula),
-    ...classroom.experimentExtras(experiment),
-    h('p', { class: 'small muted' }, `${link.runs.length} runs are ready: press Train to start them all.`)));
+  openLinkText(experiment.link).then((link) => {
+    if (!link) return;
+    notice('info', experiment.title, [], h('div', { class: 'experiment' },
+      h('p', {}, experiment.text),
+      h('p', { class: 'formula' }, experiment.formula),
+      ...classroom.experimentExtras(experiment),
+      h('p', { class: 'small muted' }, `${link.runs.length} runs are ready: press Train to start them all.`)));
+  });
 });
 
 $('#defaults').addEventListener('click', () => {
@@ -382,7 +398,7 @@ $('#copy-link').addEventListener('click', async () => {
   field.select();
 });
 
-onLinkChange((link) => applyLink(link, location.hash));
+onLinkChange(() => openLinkText(location.hash));
 $('#data-retry').addEventListener('click', () => loadData(fetchData()));
 
 // ---- start --------------------------------------------------------------------------------------
@@ -395,18 +411,21 @@ const runList = createRunList($('#run-list'), {
 });
 
 const charts = createCharts(document, () => refreshHistogram());
+const sweepPanel = createSweepPanel($('section.charts'), { session, notice, say, shareUrl, copyText });
 
 // The address bar's link is read before the form's defaults would write theirs over it.
 const opened = readLink();
-const openedHash = location.hash;
+const openedText = location.hash;
 controls.write(defaults());
 session.setDraft(controls.read().config);
-applyLink(opened, openedHash);
+if (openedText.includes('!')) openLinkText(openedText);
+else applyLink(opened, openedText);
 
 // Read-only hooks for the browser tests and for anyone curious in the console.
 Object.defineProperty(globalThis, 'lenetLab', {
   value: Object.freeze({
-    snapshot: () => ({ ...session.snapshot(), charts: charts.stats() }),
+    snapshot: () => ({ ...session.snapshot(), charts: charts.stats(), sweep: sweepPanel.stats() }),
+    linkWithResults: () => session.linkWithResults(shareUrl('').replace(/#$/, '')),
   }),
 });
 

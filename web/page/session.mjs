@@ -6,6 +6,9 @@ import { MAX_RUNS, defaults, diff, serialize, serializeLink } from '../lib/confi
 import { LabError } from '../lib/errors.mjs';
 import { labelRuns } from '../lib/history.mjs';
 import { RUN_COLORS, newRun, ingest } from './runs.mjs';
+import { LINK_SWEEP_MAX_RUNS, compareRuns, describeReproduction, encodeResults, writeLink } from '../lib/result-link.mjs';
+import { expandSweep } from '../lib/sweep.mjs';
+import { forkHistory } from '../lib/branch.mjs';
 
 const NOOP = () => {};
 
@@ -24,6 +27,13 @@ export function createSession({ createPool, on = {} }) {
   let linkRuns = null; // configs of an opened link, created once the data is ready
   // Each opened link starts a generation; creating a link's runs stops when another link replaces it.
   let linkGeneration = 0;
+  // A sweep (sweep.mjs) over sweepBase, when the runs are one; shared: the results an opened link
+  // carried (result-link.mjs), one per run of the link.
+  let sweep = null;
+  let sweepBase = null;
+  let shared = null;
+  let startWhenCreated = false;
+  const maxRuns = () => (sweep ? LINK_SWEEP_MAX_RUNS : MAX_RUNS);
 
   const byId = (id) => runs.find((r) => r.id === id);
   const focused = () => byId(focusId) ?? null;
@@ -46,6 +56,7 @@ export function createSession({ createPool, on = {} }) {
   /** Several runs are shared as a comparison; otherwise the settings in the form. Runs of a link
    * that are still waiting for the data count as the experiment too. */
   function link() {
+    if (sweep) return writeLink({ base: sweepBase, sweep });
     const configs = runs.length ? runs.map((r) => r.config) : linkRuns ?? [];
     return configs.length > 1 ? serializeLink(configs.slice(0, MAX_RUNS)) : serialize(draft);
   }
@@ -56,10 +67,12 @@ export function createSession({ createPool, on = {} }) {
     emit.change();
   }
 
-  async function addRun(config, { start, replace = null }) {
+  async function addRun(config, { start, replace = null, branch = null }) {
     // A second click can arrive after the run it meant to replace is gone.
     if (replace && !runs.includes(replace)) return null;
     const run = newRun(nextId++, config, replace?.color ?? freeColor());
+    // A branch starts with its parent's history up to the epoch it branches at.
+    if (branch) Object.assign(run, forkHistory(branch.parent, branch.epoch, run.id, config), { phase: 'train' });
     if (replace) {
       runs.splice(runs.indexOf(replace), 1, run);
       forget(replace);
@@ -70,7 +83,7 @@ export function createSession({ createPool, on = {} }) {
     labelRuns(runs);
     runsChanged();
     try {
-      const { worker, counts } = await pool.create(run.id, config);
+      const { worker, counts } = await pool.create(run.id, config, branch ? { branch: { config: branch.parent.config, epoch: branch.epoch } } : {});
       if (!byId(run.id)) {
         pool.forget(worker, run.id);
         return null;
@@ -108,9 +121,25 @@ export function createSession({ createPool, on = {} }) {
   // message already on its way would otherwise undo it.
   function play(run) {
     if (!run.worker || run.status !== 'paused') return;
+    if (run.shared && !run.started) startReproduction(run);
     run.started = true;
     pool.send(run.worker, 'run', run.id);
     emit.change();
+  }
+
+  // A run that shows a link's shared result trains again from the start; its result is then
+  // compared with the shared one (onProgress).
+  function startReproduction(run) {
+    Object.assign(run, { epochs: [], steps: [], stepStride: 1, epoch: 0, step: 0, stopReason: 'none', message: null,
+      restoredEpoch: null, result: null, samples: null, phase: 'train' });
+    run.reproduction = 'reproducing…';
+  }
+
+  function showShared(run, h) {
+    Object.assign(run, { epochs: h.epochs, stopReason: h.stopReason, restoredEpoch: h.restoredEpoch, result: h.result,
+      samples: h.samples, message: h.message, epoch: h.epoch, step: h.step, phase: 'done' });
+    run.shared = h;
+    run.reproduction = 'shared result';
   }
 
   function pause(run) {
@@ -130,6 +159,11 @@ export function createSession({ createPool, on = {} }) {
       if (run.stopReason === 'diverged' && !wasOver) {
         emit.notice('warn', `Run #${run.id} diverged`, [run.message ?? 'The loss became NaN, infinite or larger than 1000.', 'A smaller learning rate usually helps.']);
       }
+      if (run.shared && run.started && !wasOver && run.status === 'done') {
+        const difference = compareRuns(run.shared, run);
+        run.reproduced = difference === null;
+        run.reproduction = describeReproduction(difference);
+      }
       if (run.id === focusId && (newEpoch || (!wasOver && run.status === 'done'))) emit.results();
     }
     emit.change();
@@ -140,11 +174,17 @@ export function createSession({ createPool, on = {} }) {
     if (!configs) return;
     linkRuns = null;
     const generation = linkGeneration;
-    for (const config of configs) {
+    const results = shared;
+    for (const [i, config] of configs.entries()) {
       if (generation !== linkGeneration) return;
-      await addRun(config, { start: false });
+      const run = await addRun(config, { start: false });
+      if (run && results?.[i]) showShared(run, results[i]);
     }
     focusId = runs[0]?.id ?? null;
+    if (startWhenCreated) {
+      startWhenCreated = false;
+      runs.forEach(play);
+    }
     emit.results();
     emit.change();
   }
@@ -199,10 +239,14 @@ export function createSession({ createPool, on = {} }) {
     /** An opened link replaces the experiment: its first run is the draft, and a comparison link
      * brings all its runs, ready to train. */
     openLink(parsed) {
-      draft = parsed.runs[0];
+      draft = parsed.base ?? parsed.runs[0];
       linkGeneration++;
       for (const run of [...runs]) removeRun(run);
-      linkRuns = parsed.runs.length > 1 ? parsed.runs : null;
+      sweep = parsed.sweep ?? null;
+      sweepBase = sweep ? draft : null;
+      shared = parsed.shared ?? null;
+      startWhenCreated = Boolean(parsed.start);
+      linkRuns = parsed.runs.length > 1 || shared || parsed.start ? parsed.runs : null;
       emit.link(link());
       emit.change();
       if (dataReady) return createLinkRuns();
@@ -213,13 +257,14 @@ export function createSession({ createPool, on = {} }) {
     toolbar() {
       const f = focused();
       const [label] = trainAction(f);
-      const full = runs.length >= MAX_RUNS;
+      const full = runs.length >= maxRuns();
       return {
         train: { label, enabled: Boolean(trainAction(f)[1]) },
         step: dataReady && (f === null || f.status === 'paused'),
         stop: Boolean(f && (f.status === 'running' || f.status === 'paused')),
         reset: Boolean(f && f.status !== 'creating'),
         compare: { enabled: dataReady && runs.length > 0 && !full, full },
+        reproduce: runs.some((r) => r.shared && !r.started && r.status === 'paused'),
       };
     },
 
@@ -252,13 +297,15 @@ export function createSession({ createPool, on = {} }) {
     /** Discards the focused run; returns it. */
     reset() {
       const f = focused();
+      if (f) sweep = null;
       if (f) removeRun(f);
       return f;
     },
 
     /** A new run with the current settings, next to the others. */
     compare() {
-      if (!dataReady || runs.length >= MAX_RUNS) return null;
+      if (!dataReady || runs.length >= maxRuns()) return null;
+      sweep = null;
       return addRun(draft, { start: true });
     },
 
@@ -284,6 +331,7 @@ export function createSession({ createPool, on = {} }) {
 
     remove(id) {
       const run = byId(id);
+      if (run) sweep = null;
       if (run) removeRun(run);
     },
 
@@ -294,6 +342,43 @@ export function createSession({ createPool, on = {} }) {
     },
 
     ask,
+
+    /** The open sweep ({axes, seeds}) and its base config, or null. */
+    get sweep() { return sweep ? { base: sweepBase, ...sweep, runs: expandSweep(sweepBase, sweep) } : null; },
+
+    /** Replaces the runs by a sweep over base (sweep.mjs's parseSweep) and trains them all, spread
+     * over the workers. */
+    openSweep(base, spec) {
+      const configs = expandSweep(base, spec).map((r) => r.config);
+      if (configs.length > LINK_SWEEP_MAX_RUNS) throw new LabError('bad-argument', `this sweep makes ${configs.length} runs; the page trains at most ${LINK_SWEEP_MAX_RUNS}`);
+      return this.openLink({ runs: configs, base, sweep: spec, start: true });
+    },
+
+    /** A new run that continues the focused one from the end of its epoch k with the form's
+     * settings (all but the data selection may change: branch.mjs), next to it. */
+    fork(k) {
+      const f = focused();
+      if (!dataReady || !f) throw new LabError('state', 'Focus a run to fork first.');
+      if (!f.epochs.some((e) => e.epoch === k)) throw new LabError('bad-argument', `Run #${f.id} has not completed epoch ${k}.`);
+      forkHistory(f, k, 0, draft); // checks the data selection before anything changes
+      if (runs.length >= maxRuns()) throw new LabError('state', `At most ${maxRuns()} runs.`);
+      sweep = null;
+      return addRun(draft, { start: true, branch: { parent: f, epoch: k } });
+    },
+
+    /** Trains again every run that shows a shared result, to check it. */
+    reproduce() {
+      for (const run of runs) if (run.shared && !run.started) play(run);
+    },
+
+    /** The link with every run's results (result-link.mjs); rejects while a run is unfinished or
+     * when the results do not fit in a link. */
+    async linkWithResults(prefix = '') {
+      if (!runs.length || runs.some((r) => r.status !== 'done' && !(r.shared && !r.started))) {
+        throw new LabError('state', 'Results can be shared once every run has finished.');
+      }
+      return (await encodeResults(runs, link(), { prefix })).link;
+    },
 
     /** Loads safetensors bytes into the focused run (a new one when there is none) and evaluates
      * them on its test subset, so the run's accuracy and results describe the loaded weights.
@@ -318,7 +403,7 @@ export function createSession({ createPool, on = {} }) {
           id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
           message: r.message, restoredEpoch: r.restoredEpoch, result: r.result,
           step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
-          loaded: r.loaded ?? null,
+          loaded: r.loaded ?? null, shared: Boolean(r.shared), reproduction: r.reproduction ?? null, reproduced: r.reproduced ?? null,
         })),
       });
     },

@@ -1,6 +1,7 @@
 // The URL hash holds the experiment. Writing it uses replaceState, which fires no hashchange, so
 // only links the person pastes or navigates to come back through onLinkChange.
 import { parseLink } from '../lib/config.mjs';
+import { splitLink } from '../lib/result-link.mjs';
 
 let written = null;
 
@@ -18,7 +19,8 @@ export function writeHash(text) {
 
 /** The experiment in the current URL, or null when there is none. */
 export function readLink() {
-  return location.hash.length > 1 ? parseLink(location.hash) : null;
+  // A sweep and results after '!' are read by sweep-panel.mjs.
+  return location.hash.length > 1 ? parseLink(splitLink(location.hash).runs) : null;
 }
 
 /** Calls back when the person opens another experiment link; an in-page anchor such as the skip

@@ -5,6 +5,7 @@
 import { advanceChunk, drive } from '../lib/driver.mjs';
 import { createEngine } from '../lib/engine.mjs';
 import { LabError } from '../lib/errors.mjs';
+import { stateAtEpoch } from '../lib/branch.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
@@ -111,10 +112,15 @@ const requests = {
     engine = await enginePromise;
     engine.setData(bytes);
   },
-  async create({ id, config }) {
+  // branch: {config, epoch}: the new run continues the run `config` describes from the end of
+  // that epoch, which is trained again here from its seed (web/lib/branch.mjs).
+  async create({ id, config, branch }) {
     if (!engine) throw new LabError('no-data', 'The training data is not loaded yet.');
-    const weights = config.from === 'pretrained' ? await pretrainedWeights() : undefined;
-    const run = engine.createRun(config, weights ? { weights } : undefined);
+    const from = branch ? branch.config : config;
+    const weights = from.from === 'pretrained' ? await pretrainedWeights() : undefined;
+    const run = branch
+      ? engine.createRun(config, { state: stateAtEpoch(engine, branch.config, branch.epoch, { weights }) })
+      : engine.createRun(config, weights ? { weights } : undefined);
     runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
     flush(true);
     // With few digits chosen the splits can hold fewer samples than asked for.

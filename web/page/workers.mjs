@@ -70,12 +70,12 @@ export function createPool({ size, onProgress, mayTrain }) {
       return workers[0].ready;
     },
     /** Creates run `id` on a worker; resolves to that worker's handle and the run's split sizes. */
-    async create(id, config) {
+    async create(id, config, { branch } = {}) {
       const w = place(id);
       let counts;
       try {
         await w.ready;
-        counts = await call(w, 'create', { id, config });
+        counts = await call(w, 'create', { id, config, branch });
       } catch (err) {
         w.runs.delete(id);
         throw err;
