@@ -600,6 +600,8 @@ static void state_walk(ln_trainer *t, state_io *io) {
     io_bytes(io, t->sum_grad, sizeof t->sum_grad, 0);
     io_bytes(io, t->max_grad, sizeof t->max_grad, 0);
     io_bytes(io, &t->epoch_steps, sizeof(int), 0);
+    io_bytes(io, t->act_alive, sizeof t->act_alive, 0);
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) io_i64(io, &t->act_saturated[l]);
     ln_rng *rngs[4] = {&t->rng_init, &t->rng_shuffle, &t->rng_dropout, &t->rng_augment};
     for (int i = 0; i < 4; i++) {
         io_bytes(io, &rngs[i]->state, 8, 0);
@@ -686,6 +688,9 @@ static ln_status check_scalars(const ln_trainer *t, const ln_trainer *s, const l
         s->m.restored_epoch > s->m.epoch || s->m.stop_reason < LN_STOP_NONE || s->m.stop_reason > LN_STOP_DIVERGED ||
         s->eval_correct < 0 || s->eval_correct > LN_MAX_ITEMS)
         return ln_fail(err, LN_E_FORMAT, "state: a counter is out of range");
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++)
+        if (s->act_saturated[l] < 0 || s->act_saturated[l] > (long)t->train_eval_count * ACT_UNITS[l] * ACT_PER_UNIT[l])
+            return ln_fail(err, LN_E_FORMAT, "state: an activation count is out of range");
     if (s->m.train_count != t->train_count || s->m.val_count != t->val_count || s->m.test_count != t->test_count)
         return ln_fail(err, LN_E_FORMAT, "state: its sample counts disagree with its header");
     const ln_rng *rngs[4] = {&s->rng_init, &s->rng_shuffle, &s->rng_dropout, &s->rng_augment};
