@@ -64,5 +64,9 @@ export const EXPERIMENT_TEX = Object.freeze({
   'early-stopping': String.raw`\mathit{val\_loss}<\mathit{best}-\mathit{min\_delta}`,
   standardisation: String.raw`x'=\frac{x-\mu}{\sigma}`,
   adamw: String.raw`\begin{aligned}\text{adam}+L_2:&\ g=\nabla\mathcal{L}+2\lambda w,\quad w\leftarrow w-\eta\,\frac{\hat m}{\sqrt{\hat v}+\varepsilon}\\ \text{adamw}:&\ w\leftarrow w-\eta\cdot\mathit{wd}\cdot w,\ \text{then the adam step with }\nabla\mathcal{L}\end{aligned}`,
+  'lambda-sweep': String.raw`\text{loss}=\text{cross-entropy}+\lambda\sum w^2,\qquad \lambda\in\{10^{-5},\dots,10^{-1}\}`,
+  'dropout-sweep': String.raw`\tilde h=\frac{m\odot h}{1-p},\quad m_i\sim\text{Bernoulli}(1-p),\quad \mathbb{E}[\tilde h]=h`,
+  'learning-curve': String.raw`\text{test accuracy}=\frac{\#\{\text{correct test digits}\}}{2000}`,
+  'is-it-noise': String.raw`\begin{aligned}\text{glorot: }&l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\\ \text{he: }&l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}}}\end{aligned}`,
   'fine-tuning': String.raw`\Delta w_\text{frozen}=0`,
 });
