@@ -306,6 +306,8 @@ export function compareRuns(shared, fresh) {
     const a = shared.epochs[j], b = fresh.epochs[j];
     if (!a || !b) return { epoch: j + 1, field: 'epochs', shared: shared.epochs.length, fresh: fresh.epochs.length };
     for (const k of fields) {
+      // Histories made before the core measured activations hold none: nothing to compare there.
+      if (PER_ACT_LAYER.includes(k) && (a[k] === undefined || b[k] === undefined)) continue;
       const x = Array.isArray(a[k]) ? a[k].join() : String(a[k] ?? null);
       const y = Array.isArray(b[k]) ? b[k].join() : String(b[k] ?? null);
       if (x !== y) return { epoch: j + 1, field: k, shared: a[k], fresh: b[k] };
