@@ -34,7 +34,7 @@ WASM_FLAGS  := -std=c11 -O3 -fno-slp-vectorize -Iinclude -Isrc -sMODULARIZE -sEX
                -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPU32,HEAPF32
 MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
 WEB_SRC     := $(wildcard web/*.html web/*.css web/lib/*.mjs web/page/*.mjs)
-SITE        := $(patsubst web/%,build/web/%,$(WEB_SRC)) build/web/lenet.mjs build/web/vendor/chart.umd.js \
+SITE        := $(patsubst web/%,build/web/%,$(WEB_SRC)) build/web/lenet.mjs build/web/vendor/chart.umd.js build/web/vendor/chartjs-plugin-annotation.min.js \
                $(patsubst %,build/web/data/%.gz,$(MNIST_FILES)) \
                $(patsubst assets/%,build/web/%,$(wildcard assets/pretrained/*.safetensors))
 
@@ -75,6 +75,10 @@ build/web/%: web/%
 build/web/vendor/chart.umd.js: | setup
 	@mkdir -p $(@D)
 	cp node_modules/chart.js/dist/chart.umd.js $@
+
+build/web/vendor/chartjs-plugin-annotation.min.js: | setup
+	@mkdir -p $(@D)
+	cp node_modules/chartjs-plugin-annotation/dist/chartjs-plugin-annotation.min.js $@
 
 build/web/data/%.gz: | setup
 	@mkdir -p $(@D)

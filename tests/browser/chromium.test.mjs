@@ -28,7 +28,7 @@ test('a guided experiment opens with its explanation, trains, and overlays its r
   await page.selectOption('#presets', 'standardisation');
   assert.equal((await snapshot(page)).runs.length, 0, 'choosing alone opens nothing');
   await page.click('#open-experiment');
-  const notice = page.locator('.notice .experiment');
+  const notice = page.locator('#lesson-panel .lp-body');
   await waitFor(() => notice.count(), 'the experiment\'s explanation');
   assert.match(await notice.textContent(), /x′ = \(x − μ\)\/σ/);
   await waitFor(async () => (await snapshot(page)).runs.length === 2, 'the experiment\'s two runs');
@@ -78,6 +78,8 @@ test('works on a 375 px wide screen', async () => {
   await trainToEnd(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(async () => (await snapshot(page)).charts.settled, 'the charts to show the final numbers');
   await page.screenshot({ path: join(SCREENSHOTS, 'playground-375.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();

@@ -143,6 +143,15 @@ for (const name of BROWSERS) {
       assert.equal(await tab.evaluate(() => location.hash.slice(1)), s.link);
       assert.notDeepEqual(s.runs[0].epochs, s.runs[1].epochs);
       await waitFor(async () => (await snapshot(tab)).charts.runsPlotted === 2, 'both runs on the loss chart');
+      // Both runs on every per-layer panel, one y range for all panels, one legend naming them.
+      const c = await waitFor(async () => {
+        const x = (await snapshot(tab)).charts;
+        return x.settled && x.drawn.grad.every((p) => p.datasets === 2) && x;
+      }, 'both runs on the per-layer panels');
+      assert.deepEqual(c.legend, ['#1 ep 3, n 2000, val 500, test 1000, +1 more', '#2 reg l2, drop1 0.5']);
+      for (const kind of ['grad', 'weight', 'sparsity']) {
+        assert.equal(new Set(c.drawn[kind].map((p) => `${p.yMin}..${p.yMax}`)).size, 1, `${kind}: one y range`);
+      }
       if (chromium) await drawDigit(tab.raw);
       await tab.evaluate(() => window.scrollTo(0, 0));
       await waitFor(async () => (await snapshot(tab)).charts.settled, 'every chart to be redrawn');

@@ -119,15 +119,53 @@ test('the toolbar follows the worker: Pause while running, Resume once paused, R
   assert.equal(heldResult(run).testAcc, 0.7, 'the restored epoch\'s accuracy, from the done event');
   assert.equal(session.snapshot().runs[0].restoredEpoch, 1);
 
-  // Retrain replaces the focused run in its place and colour, with the current settings.
+  // Retrain trains a new run with the current settings and keeps the finished one.
   session.setDraft({ ...session.draft, lr: 0.01 });
   await session.train();
   await settle(session);
-  assert.deepEqual(session.runs.map((r) => r.id), [2]);
-  assert.equal(session.runs[0].color, run.color);
-  assert.equal(session.runs[0].config.lr, 0.01);
-  assert.deepEqual(fake.freed, [1], 'the replaced run is freed in its worker');
+  assert.deepEqual(session.runs.map((r) => r.id), [1, 2], 'the earlier run stays');
+  assert.notEqual(session.runs[1].color, run.color, 'in a colour of its own');
+  assert.equal(session.runs[1].config.lr, 0.01);
+  assert.equal(session.runs[0].status, 'done');
+  assert.deepEqual(fake.freed, [], 'nothing is freed');
+  assert.equal(session.focusId, 2, 'the new run takes the focus');
   assert.equal(fake.sent.at(-1), 'run 2');
+});
+
+test('Retrain cannot make a run beyond the limit, and never replaces one', async () => {
+  const { session, fake } = open({ workers: 4 });
+  await session.setData({});
+  await session.train();
+  for (let i = 1; i < MAX_RUNS; i++) {
+    session.setDraft({ ...session.draft, seed: i + 1 });
+    await session.compare();
+  }
+  await settle(session);
+  fake.progress(MAX_RUNS, 'done', { epochs: [epoch(1, 0.5)], stopReason: 'epochs' });
+  assert.deepEqual(session.toolbar().train, { label: 'Retrain', enabled: false });
+  assert.equal(session.train(), null);
+  assert.equal(session.runs.length, MAX_RUNS);
+});
+
+test('runs can be renamed; the form says whose settings it holds', async () => {
+  const { session } = open();
+  await session.openLink(parseLink(TWO));
+  await session.setData({});
+  await settle(session);
+  session.rename(2, '  with   dropout ');
+  assert.equal(session.runs[1].name, 'with dropout');
+  assert.equal(session.snapshot().runs[1].name, 'with dropout');
+  assert.equal(session.runs[1].label, 'drop1 0.5', 'the label stays, the name is shown instead');
+  session.rename(2, '');
+  assert.equal(session.runs[1].name, '', 'an empty name goes back to the label');
+  session.rename(99, 'x');
+  assert.equal(session.formOwner(), 1, 'the draft is run #1\'s settings');
+  session.focus(2);
+  assert.equal(session.formOwner(), null, 'run #2 has other settings than the form');
+  session.setDraft(session.runs[1].config);
+  assert.equal(session.formOwner(), 2);
+  session.setDraft({ ...session.draft, lr: 0.5 });
+  assert.equal(session.formOwner(), null, 'edited settings are a new run\'s');
 });
 
 test('Compare adds runs up to the limit; Reset discards the focused one; the link follows the runs', async () => {
@@ -187,10 +225,12 @@ test('loaded weights replace the run\'s accuracy until it trains on', async () =
   await assert.rejects(session.loadWeights(new Uint8Array(8), 'bad'), /not a safetensors file/);
   assert.equal(heldResult(run).testAcc, 0.098, 'a refused file changes nothing');
 
-  // A Retrain starts over from the settings, not from the loaded weights.
+  // A Retrain starts over from the settings, not from the loaded weights, in a new run.
   await session.train();
   await settle(session);
-  assert.equal(heldResult(session.runs[0]), null);
+  assert.equal(session.runs.length, 2);
+  assert.equal(heldResult(session.runs[1]), null);
+  assert.equal(heldResult(session.runs[0]).testAcc, 0.098, 'the run with the loaded weights stays');
 });
 
 test('the link never comes from the address bar: it is the draft, or the runs of a comparison', () => {

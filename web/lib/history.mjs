@@ -3,7 +3,7 @@
  * and JSON files written from it. The page and the CLI both keep their runs here and export with
  * the same functions, so one link gives the same file bytes from either.
  */
-import { LAYER_NAMES, defaults, describe, serialize, serializeLink } from './config.mjs';
+import { LAYER_NAMES, defaults, describe, diff, serialize, serializeLink } from './config.mjs';
 
 // Raw step records kept; long runs keep every 2nd, 4th, … step beyond this.
 const MAX_RAW_STEPS = 100_000;
@@ -32,18 +32,36 @@ export function newHistory(id, config) {
   };
 }
 
+// What matters most about a run comes first in its label, in words: where its weights start and
+// which layers are frozen.
+const FIRST = ['from', 'head', 'freeze'];
+function phrase(key, v) {
+  if (key === 'from') return v === 'pretrained' ? 'pretrained' : `from ${v}`;
+  if (key === 'head') return v ? 'new head' : 'same head';
+  if (key === 'freeze') return v ? `frozen ${v}` : 'nothing frozen';
+  return null;
+}
+
+function labelOf(config, base) {
+  const keys = diff(base, config);
+  const first = FIRST.filter((k) => keys.includes(k)).map((k) => phrase(k, config[k]));
+  const rest = describe(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, FIRST.includes(k) ? base[k] : v])), base);
+  if (!first.length) return rest;
+  return rest === 'baseline' ? first.join(', ') : `${first.join(', ')}, ${rest}`;
+}
+
 /**
  * Labels runs the way a link reads: the first by how it differs from the defaults, each later one
- * by how it differs from the first.
+ * by how it differs from the first; fine-tuning settings first ("pretrained, frozen conv1,conv2").
  * @param {{id: number, config: object, label: string}[]} histories
  */
 export function labelRuns(histories) {
   const [first, ...rest] = histories;
   if (!first) return;
-  const base = describe(first.config, defaults());
+  const base = labelOf(first.config, defaults());
   first.label = base === 'baseline' ? 'defaults' : base;
   for (const h of rest) {
-    const d = describe(h.config, first.config);
+    const d = labelOf(h.config, first.config);
     h.label = d === 'baseline' ? `same as #${first.id}` : d;
   }
 }
@@ -131,7 +149,7 @@ export function toCsv(histories) {
   const lines = [CSV_COLUMNS.join(',')];
   for (const h of histories) {
     for (const e of h.epochs) {
-      lines.push([h.id, h.label, ...SCALARS.map(([, key]) => e[key]), e.epoch === h.restoredEpoch ? 1 : null,
+      lines.push([h.id, h.name || h.label, ...SCALARS.map(([, key]) => e[key]), e.epoch === h.restoredEpoch ? 1 : null,
         ...PER_LAYER.flatMap(([, key]) => e[key]),
         ...PER_ACT_LAYER.flatMap(([, key]) => e[key] ?? ACT_LAYER_NAMES.map(() => null))].map(cell).join(','));
     }
@@ -149,7 +167,7 @@ export function toJson(histories) {
     link: serializeLink(histories.map((h) => h.config)),
     runs: histories.map((h) => ({
       id: h.id,
-      label: h.label,
+      label: h.name || h.label,
       config: serialize(h.config),
       stopReason: h.stopReason,
       message: h.message,

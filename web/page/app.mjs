@@ -1,6 +1,6 @@
 // The page: loads the data and wires the panels (form, toolbar, run list, charts, results, drawing
 // pad, files, links) to the session, which holds the runs and decides what each action does.
-import { MAX_RUNS, defaults, parseLink } from '../lib/config.mjs';
+import { MAX_RUNS, defaults } from '../lib/config.mjs';
 import { loadMnist } from './data.mjs';
 import { createPool } from './workers.mjs';
 import { createSession } from './session.mjs';
@@ -12,9 +12,10 @@ import { createCharts } from './charts.mjs';
 import { renderResults, GALLERY_SIZE } from './results.mjs';
 import { createDrawPad } from './drawpad.mjs';
 import { writeHash, readLink, onLinkChange, copyText, shareUrl } from './share.mjs';
-import { chartPng } from './export.mjs';
+import { createLesson } from './lesson-panel.mjs';
 import { createSweepPanel, readPageLink } from './sweep-panel.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
+import { diff } from '../lib/config.mjs';
 import { h, $, download, setText } from './dom.mjs';
 import { installClassroom } from './classroom.mjs';
 
@@ -153,7 +154,17 @@ buttons.compare.addEventListener('click', () => session.compare());
 
 let refreshQueued = false;
 let lastHistogram = { at: 0, key: '' };
-const histogramKey = (f) => (f ? `${f.id}:${f.step}:${charts.layer}` : '');
+// The histogram overlays every run shown that has a model; it is asked for again when one of them
+// took a step, at most every HISTOGRAM_EVERY_MS while any trains.
+const histogramRuns = () => session.runs.filter((r) => r.visible && r.worker);
+const histogramKey = () => `${charts.layer}:${histogramRuns().map((r) => `${r.id}.${r.step}.${r.loaded?.name ?? ''}`).join(',')}`;
+const anyRunning = () => session.runs.some((r) => r.status === 'running');
+
+function refreshHistogramSoon() {
+  if (histogramKey() !== lastHistogram.key && !(anyRunning() && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
+    refreshHistogram();
+  }
+}
 
 function refresh() {
   if (refreshQueued) return;
@@ -165,27 +176,26 @@ function refresh() {
     $('#run-empty').hidden = session.runs.length > 0;
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
-    charts.render(session.runs, f);
+    charts.render(session.runs, f, lesson.current?.title ?? '');
     classroom.update(f, session.runs);
     sweepPanel?.render();
-    const key = histogramKey(f?.worker ? f : null);
-    if (key !== lastHistogram.key && !(f?.status === 'running' && performance.now() - lastHistogram.at < HISTOGRAM_EVERY_MS)) {
-      refreshHistogram();
-    }
+    showFormOwner();
+    refreshHistogramSoon();
   });
 }
 
 async function refreshHistogram() {
-  const f = session.focused;
-  lastHistogram = { at: performance.now(), key: histogramKey(f?.worker ? f : null) };
-  if (!f?.worker) return charts.histogram(0, null);
+  lastHistogram = { at: performance.now(), key: histogramKey() };
   const layer = charts.layer;
-  try {
-    const data = await session.ask(f, 'histogram', { layer, bins: HISTOGRAM_BINS });
-    if (session.focused === f && charts.layer === layer) charts.histogram(layer, data);
-  } catch (err) {
-    console.warn(err.message);
+  const items = [];
+  for (const run of histogramRuns()) {
+    try {
+      items.push({ run, data: await session.ask(run, 'histogram', { layer, bins: HISTOGRAM_BINS }) });
+    } catch (err) {
+      console.warn(err.message);
+    }
   }
+  if (charts.layer === layer) charts.histogram(layer, items);
 }
 
 let resultsToken = 0;
@@ -301,13 +311,14 @@ $('#weights-file').addEventListener('change', async (ev) => {
 for (const card of document.querySelectorAll('.chart-card')) {
   const name = card.dataset.chart;
   card.querySelector('.png').addEventListener('click', async () => {
-    download(`lenet-lab-${name}.png`, await chartPng(charts.charts[name]));
+    download(`lenet-lab-${name}.png`, await charts.png(name));
   });
 }
 
 // ---- settings and links -------------------------------------------------------------------------
 
 const controls = createControls($('#controls'), (config) => session.setDraft(lessonChecked(config)));
+const lesson = createLesson($('#lesson-panel'));
 
 // Offline use, lesson links, predict-then-run, typeset formulas and the diagnosis (classroom.mjs).
 const classroom = installClassroom({
@@ -336,6 +347,7 @@ function lessonChecked(config) {
 // An opened link replaces the experiment; the form shows its first run (a sweep's base run).
 function applyLink(link, hash = '') {
   $('#notices').replaceChildren();
+  lesson.close();
   if (!link) return;
   if (link.warnings.length) {
     notice('warn', 'Parts of this link were not valid and were replaced:', link.warnings);
@@ -371,11 +383,7 @@ openExperiment.addEventListener('click', () => {
   if (!experiment) return;
   openLinkText(experiment.link).then((link) => {
     if (!link) return;
-    notice('info', experiment.title, [], h('div', { class: 'experiment' },
-      h('p', {}, experiment.text),
-      h('p', { class: 'formula' }, experiment.formula),
-      ...classroom.experimentExtras(experiment),
-      h('p', { class: 'small muted' }, `${link.runs.length} runs are ready: press Train to start them all.`)));
+    lesson.open(experiment, `${link.runs.length} runs are ready: press Train to start them all.`, classroom.experimentExtras(experiment));
   });
 });
 
@@ -404,7 +412,13 @@ $('#data-retry').addEventListener('click', () => loadData(fetchData()));
 // ---- start --------------------------------------------------------------------------------------
 
 const runList = createRunList($('#run-list'), {
-  onFocus: (run) => session.focus(run.id),
+  // Selecting a run shows its settings in the form.
+  onFocus: (run) => {
+    session.focus(run.id);
+    controls.write(run.config);
+    session.setDraft(controls.read().config);
+  },
+  onRename: (run, name) => session.rename(run.id, name),
   onToggle: (run, visible) => session.setVisible(run.id, visible),
   onPlayPause: (run) => session.playPause(run.id),
   onRemove: (run) => session.remove(run.id),
@@ -412,6 +426,17 @@ const runList = createRunList($('#run-list'), {
 
 const charts = createCharts(document, () => refreshHistogram());
 const sweepPanel = createSweepPanel($('section.charts'), { session, notice, say, shareUrl, copyText });
+
+// The form says whose settings it holds: a run's (Retrain and + Compare train them again) or a
+// new run's, once they differ from the selected run's.
+function showFormOwner() {
+  const owner = session.formOwner();
+  const f = session.focused;
+  const el = $('#form-owner');
+  const changes = f ? diff(f.config, session.draft).length : 0;
+  el.style.setProperty('--run-color', owner ? f.color : 'transparent');
+  setText(el, owner ? `Settings of run #${owner}` : f ? `New run settings (${changes} change${changes === 1 ? '' : 's'} from run #${f.id})` : 'New run settings');
+}
 
 // The address bar's link is read before the form's defaults would write theirs over it.
 const opened = readLink();

@@ -1,22 +1,27 @@
-// The live charts. Loss and accuracy compare every shown run; gradient norms, sparsity and the
-// weight histogram look inside the run being inspected. New data is taken at most every 200 ms and
-// the charts are redrawn one per animation frame, so no single task on the main thread grows long.
-// Dataset objects are reused between redraws, which spares Chart.js re-resolving their options.
-import { LAYER_NAMES } from '../lib/config.mjs';
+// The live charts, comparison first: every chart shows every run that is shown in the run list, in
+// the run's colour, with one run legend above them all. Loss and accuracy overlay the runs with
+// markers (best epoch, early stop, divergence, restored epoch); gradient norm, weight norm and
+// sparsity are small multiples, one panel per layer with the runs overlaid and one y range shared
+// by every panel and run, so equal heights mean equal values. An exact zero on a log axis sits on a
+// labelled floor line instead of vanishing. The numbers come from web/lib/chart-data.mjs.
+// New data is taken at most every 200 ms and the charts are redrawn one per animation frame, so no
+// single task on the main thread grows long.
+import { LAYERS, PER_LAYER, epochSeries, histogramSeries, histogramTable, markers, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../lib/chart-data.mjs';
+import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
-const LAYER_COLORS = ['#0ea5e9', '#6366f1', '#f59e0b', '#10b981', '#ef4444'];
 const MIN_REDRAW_MS = 200;
-
-const ALL_COLOR = '#6b7280';
+const MULTIPLES_EVERY_MS = 1500;
+const MULTIPLES = Object.keys(PER_LAYER);
+const TITLES = { loss: 'Loss', accuracy: 'Accuracy', grad: 'Gradient norm per layer', weight: 'Weight norm per layer', sparsity: 'Weight sparsity per layer', histogram: 'Weight histogram' };
 
 // Colours come from the page's CSS, so the charts follow the light or dark theme.
-const theme = { text: '', grid: '', bg: '' };
+const theme = { text: '', grid: '', bg: '', fg: '', font: '' };
 function readTheme() {
   const css = getComputedStyle(document.documentElement);
   const v = (name) => css.getPropertyValue(name).trim();
-  Object.assign(theme, { text: v('--muted'), grid: v('--grid'), bg: v('--card') });
-  Chart.defaults.font.family = v('--font');
+  Object.assign(theme, { text: v('--muted'), grid: v('--grid'), bg: v('--card'), fg: v('--text'), font: v('--font') });
+  Chart.defaults.font.family = theme.font;
 }
 
 function applyTheme(chart) {
@@ -26,7 +31,6 @@ function applyTheme(chart) {
     scale.grid.color = scale.type === 'logarithmic' ? (c) => (c.tick && roundLog(c.tick.value) ? theme.grid : 'transparent') : theme.grid;
     scale.border.color = theme.grid;
   }
-  chart.options.plugins.legend.labels.color = theme.text;
 }
 
 // Charts are transparent by default; a filled background keeps exported PNGs readable.
@@ -48,10 +52,13 @@ function alpha(hex, a) {
 
 // On a log axis only 1, 2 and 5 times a power of ten get a label; the rest would overlap.
 const roundLog = (v) => [1, 2, 5].some((m) => Math.abs(v / 10 ** Math.floor(Math.log10(v)) - m) < 1e-6);
+const powerOfTen = (v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-6;
 
+// Tick labels: powers of ten far from 1 as 1e-4 or 1e4, which fit a small panel's axis.
+const tick = (x) => (x !== 0 && powerOfTen(Math.abs(x)) && Math.abs(Math.log10(Math.abs(x))) >= 3 ? `1e${Math.round(Math.log10(Math.abs(x)))}` : fmt(x));
 const fmt = (x) => (Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.01) ? x.toExponential(1) : String(Number(x.toPrecision(3))));
 
-function lineChart(canvas, { yTitle, yLog = false, yMin, yMax, percent = false, legend = false }) {
+function lineChart(canvas, { yTitle, xTitle = 'epoch', percent = false, compact = false }) {
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
@@ -64,25 +71,28 @@ function lineChart(canvas, { yTitle, yLog = false, yMin, yMax, percent = false, 
       spanGaps: true,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       elements: { point: { radius: 0, hitRadius: 6 }, line: { borderWidth: 1.5 } },
+      layout: { padding: compact ? { top: 4, right: 6 } : { top: 6, right: 8 } },
       plugins: {
-        legend: { display: legend, position: 'bottom', labels: { boxWidth: 12, boxHeight: 2, padding: 10 } },
+        legend: { display: false },
+        title: { display: compact, text: '', color: theme.fg, font: { size: 12, weight: '600' }, padding: { top: 0, bottom: 4 } },
+        annotation: { annotations: {} },
         tooltip: {
           callbacks: {
             title: (items) => (items.length ? `epoch ${items[0].parsed.x.toFixed(2)}` : ''),
-            label: (item) => `${item.dataset.label}: ${percent ? `${item.parsed.y.toFixed(2)}%` : fmt(item.parsed.y)}`,
+            label: (item) => {
+              const raw = item.raw?.v ?? item.parsed.y;
+              return `${item.dataset.label}: ${percent ? `${raw.toFixed(2)}%` : fmt(raw)}`;
+            },
           },
         },
       },
       scales: {
-        x: { type: 'linear', min: 0, title: { display: true, text: 'epoch' }, ticks: { precision: 0 } },
+        x: { type: 'linear', min: 0, title: { display: true, text: xTitle, padding: 0 }, ticks: { precision: 0, maxTicksLimit: compact ? 5 : 11, maxRotation: 0 } },
         y: {
-          type: yLog ? 'logarithmic' : 'linear',
-          min: yMin,
-          max: yMax,
-          title: { display: true, text: yTitle },
-          ticks: yLog
-            ? { callback: (v) => (roundLog(v) ? fmt(Number(v)) : ''), autoSkip: false }
-            : { callback: (v) => (percent ? `${v}%` : fmt(Number(v))), maxTicksLimit: 7 },
+          type: 'linear',
+          title: { display: Boolean(yTitle), text: yTitle },
+          ticks: { maxTicksLimit: compact ? 5 : 7, autoSkip: true },
+          afterFit: compact ? (scale) => { scale.width = 46; } : undefined,
         },
       },
     },
@@ -90,36 +100,43 @@ function lineChart(canvas, { yTitle, yLog = false, yMin, yMax, percent = false, 
   });
 }
 
-function histogramChart(canvas) {
-  return new Chart(canvas, {
-    type: 'bar',
-    data: { datasets: [{ label: 'weights', data: [], backgroundColor: LAYER_COLORS[0], barPercentage: 1, categoryPercentage: 1 }] },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: false,
-      plugins: {
-        legend: { display: false },
-        tooltip: { callbacks: { title: (items) => `w ≈ ${fmt(items[0].parsed.x)}`, label: (item) => `${item.parsed.y} weights` } },
-      },
-      scales: {
-        x: { type: 'linear', offset: false, title: { display: true, text: 'weight value' }, grid: { display: false }, ticks: { maxTicksLimit: 9, maxRotation: 0, callback: (v) => fmt(Number(v)) } },
-        y: { title: { display: true, text: 'count' }, beginAtZero: true },
-      },
-    },
-    plugins: [background],
-  });
+// Sets a y axis to linear or log, with the tick labels each needs; `floor` is the value standing
+// for an exact zero, labelled 0.
+function setY(chart, { log, min, max, percent = false, floor = null, decades = 0 }) {
+  const y = chart.options.scales.y;
+  const type = log ? 'logarithmic' : 'linear';
+  if (y.type !== type) {
+    y.type = type;
+    applyTheme(chart);
+  }
+  y.min = min;
+  y.max = max;
+  y.ticks.autoSkip = !log;
+  y.ticks.callback = log
+    ? (v) => {
+      const n = Number(v);
+      if (floor && Math.abs(n / floor - 1) < 1e-6) return '0';
+      if (floor && n < floor * 1.5) return '';
+      return (decades > 3 ? powerOfTen(n) : roundLog(n)) ? tick(n) : '';
+    }
+    : (v) => (percent ? `${fmt(Number(v))}%` : fmt(Number(v)));
 }
 
-const epochPoints = (run, key, scale = 1) =>
-  run.epochs.filter((e) => Number.isFinite(e[key])).map((e) => ({ x: e.epoch, y: e[key] * scale }));
+function histogramChart(canvas) {
+  const chart = lineChart(canvas, { yTitle: 'density', xTitle: 'weight value' });
+  chart.options.scales.x.min = undefined;
+  chart.options.scales.x.ticks.callback = (v) => fmt(Number(v));
+  chart.options.plugins.tooltip.callbacks.title = (items) => (items.length ? `w ≈ ${fmt(items[0].parsed.x)}` : '');
+  return chart;
+}
 
 // One dataset object per chart, run and line, created once and then only given new data.
 const datasets = new Map();
+// A style that changes (a run renamed, dots dropped past 15 epochs) gets a new object: Chart.js
+// caches the options it resolved for a dataset object.
 function dataset(key, data, style) {
   let d = datasets.get(key);
-  if (!d) {
+  if (!d || Object.entries(style).some(([k, v]) => d[k] !== v)) {
     d = { ...style };
     datasets.set(key, d);
   }
@@ -128,20 +145,44 @@ function dataset(key, data, style) {
   return d;
 }
 
-// Three lines per run: the smoothed per-step training curve (thin), training per epoch (dashed)
-// and validation per epoch (solid); the colour is the run's.
-function comparisonSets(chart, runs, stepCurve, trainKey, valKey, scale) {
-  const sets = [];
-  for (const run of runs) {
-    const name = `#${run.id}`;
-    const key = `${chart}:${run.id}`;
-    sets.push(dataset(`${key}:step`, run.plot[stepCurve].points, { label: `${name} train (step)`, borderColor: alpha(run.color, 0.45), borderWidth: 1 }));
-    sets.push(dataset(`${key}:train`, epochPoints(run, trainKey, scale), { label: `${name} train`, borderColor: run.color, borderDash: [5, 4], pointRadius: 2.5, pointBackgroundColor: run.color }));
-    if (run.config.val > 0) {
-      sets.push(dataset(`${key}:val`, epochPoints(run, valKey, scale), { label: `${name} validation`, borderColor: run.color, borderWidth: 2.25, pointRadius: 3, pointBackgroundColor: run.color }));
-    }
-  }
-  return sets;
+// Points where the value is exactly zero are drawn on the floor line, dots included.
+const dotsOnZeros = (ctx) => (ctx.raw?.v === 0 ? 2.5 : 0);
+
+const MARK_STYLE = {
+  best: { dash: [], width: 1.5, text: 'best' },
+  restored: { dash: [2, 3], width: 1.5, text: 'restored' },
+  early: { dash: [6, 3], width: 2, text: 'early stop' },
+  diverged: { dash: [3, 2], width: 2.5, text: 'diverged' },
+};
+
+// Vertical lines at each run's markers; labels on the big charts only, stacked so runs do not overlap.
+function markerAnnotations(runs, withLabels) {
+  const out = {};
+  const list = [];
+  runs.forEach((run, r) => {
+    markers(run).forEach((m, k) => {
+      const style = MARK_STYLE[m.kind];
+      list.push({ runId: run.id, kind: m.kind, x: m.x });
+      out[`m${run.id}-${k}`] = {
+        type: 'line', xMin: m.x, xMax: m.x, borderColor: run.color, borderWidth: style.width, borderDash: style.dash,
+        label: withLabels ? {
+          display: true, content: `${style.text} #${run.id}`, position: 'end', yAdjust: ((r * 2 + k) * 18) % 126,
+          backgroundColor: run.color, color: '#fff', font: { size: 10, weight: '600' }, padding: { x: 4, y: 2 }, borderRadius: 3,
+        } : undefined,
+      };
+    });
+  });
+  return { annotations: out, list };
+}
+
+function floorAnnotation(floor, label) {
+  if (!floor) return {};
+  return {
+    zero: {
+      type: 'line', yMin: floor, yMax: floor, borderColor: theme.text, borderWidth: 1, borderDash: [4, 3],
+      label: { display: Boolean(label), content: label, position: 'end', yAdjust: -9, backgroundColor: 'transparent', color: theme.fg, font: { size: 10 }, padding: 1 },
+    },
+  };
 }
 
 /**
@@ -149,112 +190,385 @@ function comparisonSets(chart, runs, stepCurve, trainKey, valKey, scale) {
  */
 export function createCharts(root, onLayer) {
   readTheme();
-  const canvas = (name) => root.querySelector(`[data-chart="${name}"] canvas`);
+  const card = (name) => root.querySelector(`[data-chart="${name}"]`);
+  const canvas = (name) => card(name).querySelector('canvas');
   const charts = {
-    loss: lineChart(canvas('loss'), { yTitle: 'cross-entropy', yMin: 0 }),
-    accuracy: lineChart(canvas('accuracy'), { yTitle: 'accuracy', percent: true, yMin: 80, yMax: 100 }),
-    grad: lineChart(canvas('grad'), { yTitle: 'L2 norm', yLog: true, legend: true }),
-    sparsity: lineChart(canvas('sparsity'), { yTitle: 'weights ≈ 0', percent: true, yMin: 0, legend: true }),
+    loss: lineChart(canvas('loss'), { yTitle: 'cross-entropy' }),
+    accuracy: lineChart(canvas('accuracy'), { yTitle: 'accuracy', percent: true }),
     histogram: histogramChart(canvas('histogram')),
   };
+  // The small multiples: a canvas per layer, made here.
+  const panels = {};
+  for (const kind of MULTIPLES) {
+    const box = card(kind).querySelector('.multiples');
+    panels[kind] = LAYERS.map((layer) => {
+      const c = h('canvas', { role: 'img', 'aria-label': `${PER_LAYER[kind].title} of ${layer}, every run shown` });
+      box.append(h('div', { class: 'panel-box' }, c));
+      const chart = lineChart(c, { yTitle: '', compact: true, percent: kind === 'sparsity' });
+      chart.options.plugins.title.text = layer;
+      return chart;
+    });
+  }
+  const all = () => [charts.loss, charts.accuracy, charts.histogram, ...MULTIPLES.flatMap((k) => panels[k])];
 
   // The first drawing of real data runs through Chart.js code that is not compiled yet and can
   // take ~60 ms; doing that once now, while the data downloads, keeps it out of training time.
-  for (const chart of Object.values(charts)) {
+  for (const chart of all()) {
     applyTheme(chart);
     chart.data.datasets.push({ label: '', data: [{ x: 0, y: 1 }, { x: 1, y: 2 }], pointRadius: 2 });
     chart.update('none');
     chart.data.datasets.pop();
     chart.update('none');
   }
+  // The same for a log axis with a labelled floor and markers, as the per-layer panels and the
+  // loss chart draw them once training starts.
+  for (const chart of [panels.grad[0], charts.loss]) {
+    const y = chart.options.scales.y;
+    const saved = { type: y.type, min: y.min, max: y.max };
+    setY(chart, { log: true, min: 0.005, max: 10, floor: 0.01, decades: 3 });
+    chart.data.datasets.push({ label: '', data: [{ x: 0, y: 0.01, v: 0 }, { x: 1, y: 2, v: 2 }], pointRadius: (c) => (c.raw?.v === 0 ? 2 : 0) });
+    chart.options.plugins.annotation.annotations = { ...floorAnnotation(0.01, '0'), ...markerAnnotations([{ id: 0, color: '#2563eb', config: { val: 1 }, epochs: [{ epoch: 1, valLoss: 1 }, { epoch: 2, valLoss: 2 }], stopReason: 'early' }], true).annotations };
+    chart.update('none');
+    chart.data.datasets.pop();
+    chart.options.plugins.annotation.annotations = {};
+    setY(chart, { log: saved.type === 'logarithmic', min: saved.min, max: saved.max });
+    chart.update('none');
+  }
+
+  // Scale and smoothing of the loss and accuracy charts.
+  const view = { loss: { log: false, smoothing: 0.9 }, accuracy: { log: false, smoothing: 0.9 } };
+  for (const name of ['loss', 'accuracy']) {
+    const c = card(name);
+    c.querySelector('.scale').addEventListener('change', (ev) => { view[name].log = ev.target.value === 'log'; take(); });
+    c.querySelector('.smoothing').addEventListener('change', (ev) => { view[name].smoothing = Number(ev.target.value); take(); });
+  }
 
   const picker = root.querySelector('#hist-layer');
-  LAYER_NAMES.forEach((name, i) => picker.append(new Option(name, String(i))));
+  LAYERS.forEach((name, i) => picker.append(new Option(name, String(i))));
   picker.value = '2';
   picker.addEventListener('change', () => onLayer(Number(picker.value)));
 
+  // Data tables: a toggle per card shows the numbers behind the chart.
+  const tablesOpen = new Set();
+  for (const el of root.querySelectorAll('.chart-card')) {
+    const name = el.dataset.chart;
+    const toggle = el.querySelector('.table-toggle');
+    if (!toggle) continue;
+    const holder = h('div', { class: 'chart-table', hidden: true, id: `table-${name}`, tabindex: 0, role: 'region', 'aria-label': `${TITLES[name]}: data table` });
+    el.append(holder);
+    toggle.setAttribute('aria-controls', holder.id);
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.addEventListener('click', () => {
+      const open = !tablesOpen.has(name);
+      if (open) tablesOpen.add(name);
+      else tablesOpen.delete(name);
+      toggle.setAttribute('aria-expanded', String(open));
+      holder.hidden = !open;
+      if (open) fillTable(name);
+    });
+  }
+
+  function fillTable(name) {
+    const holder = root.querySelector(`#table-${name}`);
+    const shown = latest ? latest.runs.filter((r) => r.visible) : [];
+    const { columns, rows } = name === 'histogram' ? histogramTable(lastHistogram) : tableOf(name, shown);
+    if (!rows.length) {
+      holder.replaceChildren(h('p', { class: 'muted small' }, 'No numbers yet: they appear after the first epoch.'));
+      return;
+    }
+    holder.replaceChildren(h('table', {},
+      h('caption', { class: 'sr-only' }, `${TITLES[name]}: the numbers behind the chart, per run and epoch`),
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', {}, v))))))));
+  }
+
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     readTheme();
-    for (const chart of Object.values(charts)) applyTheme(chart);
-    redraw(...Object.keys(charts));
+    for (const chart of all()) {
+      applyTheme(chart);
+      chart.options.plugins.title.color = theme.fg;
+    }
+    for (const kind of MULTIPLES) delete drawnSignature[kind];
+    take();
   });
 
+  const legend = root.querySelector('#run-legend');
   let latest = null;
   let timer = 0;
   let frame = 0;
   let lastTake = 0;
+  let lastMultiples = -Infinity;
+  let multiTimer = 0;
   let plotted = 0;
   let runsPlotted = 0;
   let firstPointAt = null;
+  let shownNames = [];
+  const info = { panels: {}, markers: {}, histogram: { runs: 0 } };
+  let lastHistogram = [];
   const dirty = new Set();
 
+  // One chart per frame: a chart's update can take tens of ms on a busy machine, and the page's
+  // budget is 50 ms per task.
   function pump() {
     frame = 0;
-    const [name] = dirty;
-    if (!name) return;
-    dirty.delete(name);
-    charts[name].update('none');
-    if (name === 'loss' && plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
+    const [chart] = dirty;
+    if (!chart) return;
+    dirty.delete(chart);
+    chart.update('none');
     if (dirty.size) frame = requestAnimationFrame(pump);
   }
 
-  function redraw(...names) {
-    for (const name of names) dirty.add(name);
+  function redraw(...list) {
+    for (const chart of list) dirty.add(chart);
     if (!frame) frame = requestAnimationFrame(pump);
+  }
+
+  function renderLegend(shown) {
+    const names = shown.map(runName);
+    if (names.join('\n') === shownNames.join('\n') && legend.childElementCount) return;
+    shownNames = names;
+    legend.replaceChildren(
+      h('span', { class: 'legend-title' }, shown.length ? 'Runs:' : 'No run shown yet.'),
+      ...shown.map((run) => h('span', { class: 'legend-run', style: `--run-color: ${run.color}` },
+        h('span', { class: 'legend-line', 'aria-hidden': 'true' }), runName(run))));
+  }
+
+  // Three lines per run: the per-step training curve (thin), training per epoch (dashed) and
+  // validation per epoch (solid); the colour is the run's. `value` maps what is drawn (accuracy in
+  // % becomes the error rate on a log axis).
+  function comparisonSets(name, runs, stepCurve, trainKey, valKey, scale, value) {
+    const sets = [];
+    const { smoothing } = view[name];
+    const map = (points) => (value ? points.map((p) => ({ x: p.x, y: value(p.y) })) : points);
+    for (const run of runs) {
+      const label = runName(run);
+      const key = `${name}:${run.id}`;
+      sets.push(dataset(`${key}:step`, map(smooth(run.plot[stepCurve].points, smoothing)), { label: `${label} train (step)`, borderColor: alpha(run.color, 0.5), borderWidth: 1 }));
+      // Dots on the epochs while there are few; past 15 epochs they would hide the lines.
+      const dots = run.epochs.length <= 15;
+      sets.push(dataset(`${key}:train`, map(epochSeries(run, trainKey, { scale })), { label: `${label} train`, borderColor: run.color, borderDash: [5, 4], pointRadius: dots ? 2.5 : 0, pointBackgroundColor: run.color }));
+      if (run.config.val > 0) {
+        sets.push(dataset(`${key}:val`, map(epochSeries(run, valKey, { scale })), { label: `${label} validation`, borderColor: run.color, borderWidth: 2.25, pointRadius: dots ? 3 : 0, pointBackgroundColor: run.color }));
+      }
+    }
+    return sets;
+  }
+
+  function takeComparison(name, shown) {
+    const chart = charts[name];
+    const { log } = view[name];
+    const acc = name === 'accuracy';
+    const error = acc && log; // accuracy on a log axis: the error rate, 100 − accuracy
+    chart.data.datasets = acc
+      ? comparisonSets(name, shown, 'acc', 'trainAcc', 'valAcc', 100, error ? (y) => Math.max(100 - y, 1e-3) : null)
+      : comparisonSets(name, shown, 'loss', 'trainLoss', 'valLoss', 1, null);
+    const range = sharedRange(chart.data.datasets.map((d) => d.data), { log });
+    const decades = log ? Math.log10(range.max / range.min) : 0;
+    if (acc && !log) {
+      // Accuracy starts at 80% or the next 10% below the lowest point: room for detail near the top.
+      const lowest = Math.min(...chart.data.datasets.flatMap((d) => d.data.map((p) => p.y)));
+      setY(chart, { log: false, min: Math.max(0, Math.min(80, Math.floor(lowest / 10) * 10)), max: 100, percent: true });
+    } else {
+      setY(chart, { log, min: log ? range.min : 0, max: log ? range.max : undefined, percent: acc, decades });
+    }
+    chart.options.scales.y.title.text = acc ? (error ? 'error (100 − accuracy), log' : 'accuracy') : (log ? 'cross-entropy, log' : 'cross-entropy');
+    const marks = markerAnnotations(shown, true);
+    chart.options.plugins.annotation.annotations = marks.annotations;
+    info.markers[name] = marks.list;
+  }
+
+  const drawnSignature = {};
+  function takeMultiples(kind, shown) {
+    const data = perLayerPanels(shown, kind);
+    // Nothing new to draw (sparsity changes once an epoch): the panels are left alone.
+    const signature = JSON.stringify([data.range, shown.map((r) => [r.id, r.color, runName(r), r.stopReason]),
+      data.panels.map((p) => p.series.map((x) => [x.points.length, x.points.at(-1)?.y]))]);
+    if (drawnSignature[kind] === signature) return;
+    drawnSignature[kind] = signature;
+    const { range } = data;
+    const decades = range.log ? Math.log10(range.max / range.min) : 0;
+    const marks = markerAnnotations(shown.filter((r) => r.stopReason === 'diverged' || r.stopReason === 'early'), false);
+    data.panels.forEach((panel, i) => {
+      const chart = panels[kind][i];
+      chart.data.datasets = panel.series.map((s) => dataset(`${kind}:${s.runId}:${i}`, s.points, {
+        label: s.name, borderColor: s.color, backgroundColor: s.color,
+        pointRadius: s.zeros ? dotsOnZeros : kind === 'sparsity' ? 2 : 0,
+      }));
+      setY(chart, { log: range.log, min: range.min, max: range.max, percent: kind === 'sparsity', floor: range.floor, decades });
+      chart.options.plugins.title.text = panel.frozenIn.length ? `${panel.name} (frozen in ${panel.frozenIn.map((id) => `#${id}`).join(', ')})` : panel.name;
+      const zeros = panel.series.some((x) => x.zeros > 0);
+      chart.options.plugins.annotation.annotations = { ...floorAnnotation(range.floor, zeros ? data.zeroLabel : ''), ...marks.annotations };
+    });
+    info.panels[kind] = {
+      log: range.log, floor: range.floor, min: range.min, max: range.max,
+      panels: data.panels.map((p) => ({ name: p.name, runs: p.series.map((s) => s.runId), zeroPoints: p.series.reduce((n, s) => n + s.zeros, 0), frozenIn: p.frozenIn })),
+    };
+    redraw(...panels[kind]);
   }
 
   function take() {
     timer = 0;
     lastTake = performance.now();
-    const { runs, focus } = latest;
+    if (!latest) return;
+    const { runs } = latest;
     const shown = runs.filter((r) => r.visible);
-    charts.loss.data.datasets = comparisonSets('loss', shown, 'loss', 'trainLoss', 'valLoss', 1);
-    charts.accuracy.data.datasets = comparisonSets('accuracy', shown, 'acc', 'trainAcc', 'valAcc', 100);
-    const id = focus?.id;
-    charts.grad.data.datasets = focus
-      ? LAYER_NAMES.map((name, i) => dataset(`grad:${id}:${i}`, focus.plot.grad[i].points, { label: name, borderColor: LAYER_COLORS[i], backgroundColor: LAYER_COLORS[i] }))
-      : [];
-    charts.sparsity.data.datasets = focus
-      ? [
-          dataset(`sparsity:${id}:all`, epochPoints(focus, 'sparsity', 100), { label: 'all', borderColor: ALL_COLOR, backgroundColor: ALL_COLOR, borderWidth: 2.5, pointRadius: 2.5 }),
-          ...LAYER_NAMES.map((name, i) =>
-            dataset(`sparsity:${id}:${i}`, focus.epochs.map((e) => ({ x: e.epoch, y: e.layerSparsity[i] * 100 })), {
-              label: name, borderColor: LAYER_COLORS[i], backgroundColor: LAYER_COLORS[i], pointRadius: 2,
-            })),
-        ]
-      : [];
+    renderLegend(shown);
+    takeComparison('loss', shown);
+    takeComparison('accuracy', shown);
+    redraw(charts.loss, charts.accuracy);
+    // The fifteen small panels follow at most every MULTIPLES_EVERY_MS while a run trains, and at
+    // once when nothing does, so the main thread keeps its budget.
+    const training = runs.some((r) => r.status === 'running');
+    if (!training || lastTake - lastMultiples >= MULTIPLES_EVERY_MS) {
+      lastMultiples = lastTake;
+      clearTimeout(multiTimer);
+      multiTimer = 0;
+      for (const kind of MULTIPLES) takeMultiples(kind, shown);
+    } else if (!multiTimer) {
+      multiTimer = setTimeout(() => { multiTimer = 0; take(); }, MULTIPLES_EVERY_MS - (lastTake - lastMultiples));
+    }
     for (const key of datasets.keys()) {
       const id = Number(key.split(':')[1]);
       if (!runs.some((r) => r.id === id)) datasets.delete(key);
     }
-    // Accuracy starts at 80% or the next 10% below the lowest point: room for detail near the
-    // top, without the nice-number rounding of Chart.js reaching below 0%.
-    const lowest = Math.min(...charts.accuracy.data.datasets.flatMap((d) => d.data.map((p) => p.y)));
-    charts.accuracy.options.scales.y.min = Math.max(0, Math.min(80, Math.floor(lowest / 10) * 10));
     plotted = charts.loss.data.datasets.reduce((n, d) => n + d.data.length, 0);
+    // Set with the data, so whoever sees points counted sees this too; the drawing follows in the next frame.
+    if (plotted > 0 && firstPointAt === null) firstPointAt = performance.now();
     runsPlotted = shown.filter((r) => r.epochs.length > 0).length;
-    redraw('loss', 'accuracy', 'grad', 'sparsity');
+    for (const name of tablesOpen) fillTable(name);
+  }
+
+  /** Draws one card's charts into a PNG at twice the on-screen size, with a title, the run legend
+   * and the line-style key above them. */
+  async function png(name) {
+    const el = card(name);
+    const list = name in panels ? panels[name] : [charts[name]];
+    const area = el.querySelector(name in panels ? '.multiples' : '.chart-box');
+    const scale = 2;
+    const pad = 8 * scale;
+    const width = Math.round(area.clientWidth * scale);
+    const shown = latest ? latest.runs.filter((r) => r.visible) : [];
+    const lineH = 18 * scale;
+    const sample = 22 * scale;
+    const out = document.createElement('canvas');
+    const ctx = out.getContext('2d');
+    const font = (px, weight = '') => `${weight} ${px * scale}px ${theme.font}`.trim();
+
+    // The legend (a line sample in each run's colour and its name) and the key (line styles, or
+    // the card's key text), laid out in rows that wrap at the image's width.
+    ctx.font = font(12);
+    const items = shown.map((run) => ({ color: run.color, style: 'solid', text: runName(run) }));
+    const key = name === 'loss' || name === 'accuracy'
+      ? [['thin', 'train, per step'], ['dash', 'train, per epoch'], ['solid', 'validation'], ['mark', 'markers: best epoch, early stop, diverged']]
+        .map(([style, text]) => ({ color: theme.text, style, text, key: true }))
+      : [{ text: el.querySelector('.key')?.textContent.trim() ?? '', key: true }];
+    const rows = [];
+    for (const group of [items, key]) {
+      let row = [];
+      let x = pad;
+      for (const item of group) {
+        const w = (item.style ? sample + 6 * scale : 0) + Math.min(ctx.measureText(item.text).width, width - 2 * pad - sample);
+        if (row.length && x + w > width - pad) {
+          rows.push(row);
+          row = [];
+          x = pad;
+        }
+        row.push({ ...item, x, w });
+        x += w + 14 * scale;
+      }
+      if (row.length) rows.push(row);
+    }
+    const head = lineH * 1.5 + rows.length * lineH + 4 * scale;
+    const areaRect = area.getBoundingClientRect();
+    out.width = width;
+    out.height = Math.round(areaRect.height * scale + head);
+    ctx.fillStyle = theme.bg;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = theme.fg;
+    ctx.font = font(15, '600');
+    const title = latest?.title ? `${TITLES[name]} · ${latest.title}` : TITLES[name];
+    ctx.fillText(title, pad, lineH * 0.75, width - 2 * pad);
+    ctx.font = font(12);
+    rows.forEach((row, i) => {
+      const y = lineH * (1.5 + i + 0.5);
+      for (const item of row) {
+        let tx = item.x;
+        if (item.style) {
+          ctx.save();
+          ctx.strokeStyle = item.color;
+          ctx.lineWidth = { thin: 1, dash: 2, solid: 3, mark: 2 }[item.style] * scale;
+          ctx.setLineDash(item.style === 'dash' ? [5 * scale, 4 * scale] : item.style === 'mark' ? [3 * scale, 2 * scale] : []);
+          ctx.beginPath();
+          if (item.style === 'mark') {
+            ctx.moveTo(item.x + sample / 2, y - 7 * scale);
+            ctx.lineTo(item.x + sample / 2, y + 7 * scale);
+          } else {
+            ctx.moveTo(item.x, y);
+            ctx.lineTo(item.x + sample, y);
+          }
+          ctx.stroke();
+          ctx.restore();
+          tx += sample + 6 * scale;
+        }
+        ctx.fillStyle = item.key ? theme.text : theme.fg;
+        ctx.fillText(item.text, tx, y, width - tx - pad);
+      }
+    });
+    for (const chart of list) {
+      const rect = chart.canvas.getBoundingClientRect();
+      chart.options.devicePixelRatio = scale;
+      chart.resize();
+      chart.update('none');
+      ctx.drawImage(chart.canvas, Math.round((rect.left - areaRect.left) * scale), Math.round(head + (rect.top - areaRect.top) * scale),
+        Math.round(rect.width * scale), Math.round(rect.height * scale));
+      chart.options.devicePixelRatio = undefined;
+      chart.resize();
+      chart.update('none');
+    }
+    return new Promise((resolve) => out.toBlob(resolve, 'image/png'));
   }
 
   return {
     charts,
-    /** Schedules a redraw with the current runs; cheap to call on every update. */
-    render(runs, focus) {
-      latest = { runs, focus };
+    panels,
+    png,
+    /** Schedules a redraw with the current runs; cheap to call on every update. `title` names the
+     * experiment in exports. */
+    render(runs, focus, title = '') {
+      latest = { runs, focus, title };
       if (!timer) timer = setTimeout(take, Math.max(0, MIN_REDRAW_MS - (performance.now() - lastTake)));
     },
-    histogram(layer, data) {
-      const set = charts.histogram.data.datasets[0];
-      const width = data ? (2 * data.range) / data.counts.length : 0;
-      set.data = data ? data.counts.map((y, i) => ({ x: -data.range + (i + 0.5) * width, y })) : [];
-      set.backgroundColor = LAYER_COLORS[layer];
-      redraw('histogram');
+    /** Overlays the weight histograms of the runs shown: items [{run, data: {counts, range}}]. */
+    histogram(layer, items) {
+      const { series, range } = histogramSeries(items);
+      charts.histogram.data.datasets = series.map((s) => dataset(`hist:${s.runId}`, s.points, {
+        label: s.name, borderColor: s.color, backgroundColor: alpha(s.color, 0.12), fill: true, borderWidth: 1.75, stepped: 'middle',
+      }));
+      charts.histogram.options.scales.x.min = -range;
+      charts.histogram.options.scales.x.max = range;
+      charts.histogram.options.scales.y.min = 0;
+      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis` : '');
+      info.histogram = { runs: series.length, layer: LAYERS[layer], range };
+      lastHistogram = series;
+      if (tablesOpen.has('histogram')) fillTable('histogram');
+      redraw(charts.histogram);
     },
     get layer() {
       return Number(picker.value);
     },
     /** Data points on the loss chart, how many runs have per-epoch points there, when the first
-     * point appeared (ms since navigation), and whether every chart shows the latest data. */
-    stats: () => ({ lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && dirty.size === 0 }),
+     * point appeared (ms since navigation), whether every chart shows the latest data, and what the
+     * charts show: the legend, the per-layer panels with their y ranges as drawn, the markers. */
+    stats: () => {
+      const drawn = {};
+      for (const kind of MULTIPLES) {
+        drawn[kind] = panels[kind].map((c) => ({ datasets: c.data.datasets.length, yMin: c.scales.y?.min, yMax: c.scales.y?.max, type: c.options.scales.y.type }));
+      }
+      return {
+        lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && dirty.size === 0,
+        legend: shownNames.slice(), panels: structuredClone(info.panels), drawn, markers: structuredClone(info.markers), histogram: { ...info.histogram },
+      };
+    },
   };
 }

@@ -128,6 +128,25 @@ export function createDrawPad(canvas, preview, clearButton, onDigit) {
     clear();
     onDigit(null);
   });
+  // The keyboard's way in: with the pad focused, a digit key writes that digit in the page's font,
+  // which then goes through the same centring and scaling as a drawn one.
+  canvas.tabIndex = 0;
+  canvas.addEventListener('keydown', (ev) => {
+    if (/^[0-9]$/.test(ev.key)) {
+      ev.preventDefault();
+      clear();
+      ctx.fillStyle = '#fff';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.font = `bold ${Math.round(SIDE * 0.7)}px ${getComputedStyle(document.body).fontFamily}`;
+      ctx.fillText(ev.key, SIDE / 2, SIDE / 2);
+      emit();
+    } else if (ev.key === 'Delete' || ev.key === 'Backspace') {
+      ev.preventDefault();
+      clear();
+      onDigit(null);
+    }
+  });
   clear();
   return {
     /** Puts a 28x28 MNIST image (784 bytes) on the pad and the preview, as it is, without onDigit. */

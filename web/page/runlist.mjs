@@ -1,4 +1,4 @@
-// The list of runs: show/hide on the charts, pick the run to inspect, pause/resume, remove.
+// The list of runs: show/hide on the charts, pick the run to inspect, rename, pause/resume, remove.
 // Rows are kept and updated in place so keyboard focus survives the frequent progress updates.
 import { h, setText } from './dom.mjs';
 import { statusText, progressOf, epochText, heldResult } from './runs.mjs';
@@ -26,7 +26,7 @@ function icon(name) {
   return svg;
 }
 
-export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }) {
+export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove, onRename = () => {} }) {
   const rows = new Map();
 
   function row(run) {
@@ -38,12 +38,37 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     const status = h('span', { class: 'run-status' });
     const acc = h('span', { class: 'run-acc' });
     const play = h('button', { type: 'button', class: 'icon-btn run-play', onclick: () => onPlayPause(run) });
+    // Renaming happens in place: Enter keeps the name, Escape gives up, an empty name goes back to the label.
+    const edit = h('input', { type: 'text', class: 'run-name', hidden: true, maxLength: 60, 'aria-label': `Name of ${name}` });
+    const rename = h('button', { type: 'button', class: 'icon-btn run-rename', 'aria-label': `Rename ${name}`, title: `Rename ${name}` }, '✎');
+    let editing = false;
+    const finish = (keep) => {
+      if (!editing) return;
+      editing = false;
+      edit.hidden = true;
+      pick.hidden = false;
+      if (keep) onRename(run, edit.value);
+      rename.focus();
+    };
+    rename.addEventListener('click', () => {
+      editing = true;
+      edit.value = run.name || run.label;
+      pick.hidden = true;
+      edit.hidden = false;
+      edit.focus();
+      edit.select();
+    });
+    edit.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') { ev.preventDefault(); finish(true); }
+      if (ev.key === 'Escape') { ev.preventDefault(); finish(false); }
+    });
+    edit.addEventListener('blur', () => finish(true));
     const remove = h('button', { type: 'button', class: 'icon-btn run-rm', 'aria-label': `Remove ${name}`, title: `Remove ${name}`, onclick: () => onRemove(run) }, '✕');
     const fill = h('div', { class: 'meter-fill' });
     const counts = h('p', { class: 'run-counts small muted' });
     const li = h('li', { class: 'run' },
       h('span', { class: 'swatch', 'aria-hidden': 'true' }),
-      show, pick, status, acc, play, remove,
+      show, pick, edit, status, acc, rename, play, remove,
       h('div', { class: 'meter' }, fill), counts);
     li.style.setProperty('--run-color', run.color);
     return { li, show, label, pick, status, acc, play, fill, counts };
@@ -53,8 +78,8 @@ export function createRunList(list, { onFocus, onToggle, onPlayPause, onRemove }
     r.li.classList.toggle('focused', focused);
     r.pick.setAttribute('aria-pressed', String(focused));
     r.show.checked = run.visible;
-    setText(r.label, run.label);
-    r.pick.title = run.label;
+    setText(r.label, run.name || run.label);
+    r.pick.title = run.name ? `${run.name} (${run.label})` : run.label;
     setText(r.status, run.started || run.status === 'done' ? `${statusText(run)} · ${epochText(run)}` : statusText(run));
     r.status.title = run.error ?? run.message ?? '';
     const result = heldResult(run);

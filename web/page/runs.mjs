@@ -1,29 +1,35 @@
 // What the page knows about each run: its history (web/lib/history.mjs, built from the engine
-// events the worker sends), its status in the worker, plus smoothed, thinned copies of the
-// per-step curves for the charts.
+// events the worker sends), its status in the worker, plus thinned copies of the per-step curves
+// for the charts.
 import { LAYER_NAMES } from '../lib/config.mjs';
 import { finalResult, newHistory, record } from '../lib/history.mjs';
 
 export const RUN_COLORS = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 const MAX_POINTS = 800;
 
-// Exponential moving average with bias correction (so early points are not pulled towards 0),
-// keeping every stride-th point and doubling the stride when the curve grows too long.
-function smoothed(beta) {
-  let ema = 0;
-  let n = 0;
+// Per-step curves for the charts, raw (the charts smooth them as the person chooses): every step
+// while the curve is short, then means of 2, 4, 8, … consecutive steps, so a curve never holds more
+// than MAX_POINTS points. A mean of zeros stays exactly zero, so a layer without gradient shows as such.
+function thinned() {
   let stride = 1;
+  let sumX = 0;
+  let sumY = 0;
+  let n = 0;
   const points = [];
   return {
     points,
     push(x, y) {
       if (!Number.isFinite(y)) return;
-      ema = beta * ema + (1 - beta) * y;
-      if (n % stride === 0) points.push({ x, y: ema / (1 - beta ** (n + 1)) });
-      n++;
+      sumX += x;
+      sumY += y;
+      if (++n < stride) return;
+      points.push({ x: sumX / n, y: sumY / n });
+      sumX = sumY = n = 0;
       if (points.length > MAX_POINTS) {
         let keep = 0;
-        for (let i = 0; i < points.length; i += 2) points[keep++] = points[i];
+        for (let i = 0; i + 1 < points.length; i += 2) {
+          points[keep++] = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
+        }
         points.length = keep;
         stride *= 2;
       }
@@ -44,7 +50,8 @@ export function newRun(id, config, color) {
     stepsPerEpoch: 0,
     speed: 0, // training samples per second, smoothed
     clock: null, // { at, step } of the last update while running, for the speed
-    plot: { loss: smoothed(0.95), acc: smoothed(0.95), grad: LAYER_NAMES.map(() => smoothed(0.8)) },
+    plot: { loss: thinned(), acc: thinned(), grad: LAYER_NAMES.map(() => thinned()), weight: LAYER_NAMES.map(() => thinned()) },
+    name: '', // the person's own name for the run, shown instead of the label when set
   };
 }
 
@@ -58,9 +65,8 @@ export function ingest(run, u) {
     const x = s.step / per;
     run.plot.loss.push(x, s.loss);
     run.plot.acc.push(x, s.acc * 100);
-    s.gradNorm.forEach((g, i) => {
-      if (g > 0) run.plot.grad[i].push(x, g);
-    });
+    s.gradNorm.forEach((g, i) => run.plot.grad[i].push(x, g));
+    s.weightNorm.forEach((w, i) => run.plot.weight[i].push(x, w));
   }
   const epochs = record(run, u.events);
   // Done without a done event from the engine: the person stopped it.
@@ -111,3 +117,4 @@ export function epochText(run) {
 export function heldResult(run) {
   return run.loaded ?? finalResult(run);
 }
+

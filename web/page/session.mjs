@@ -201,7 +201,8 @@ export function createSession({ createPool, on = {} }) {
       case 'creating':
         return ['Train', null];
       default:
-        return ['Retrain', () => addRun(draft, { start: true, replace: f })];
+        // A new run beside the finished one, which stays: nothing is lost by training again.
+        return ['Retrain', runs.length < maxRuns() ? () => addRun(draft, { start: true }) : null];
     }
   }
 
@@ -268,7 +269,8 @@ export function createSession({ createPool, on = {} }) {
       };
     },
 
-    /** Train, Pause, Resume or Retrain, as the toolbar says; Retrain replaces the focused run. */
+    /** Train, Pause, Resume or Retrain, as the toolbar says; Retrain trains a new run with the
+     * current settings and keeps the finished one (it cannot when the page holds all the runs it may). */
     train() {
       const [, action] = trainAction(focused());
       return action ? action() : null;
@@ -314,6 +316,20 @@ export function createSession({ createPool, on = {} }) {
       focusId = id;
       emit.results();
       emit.change();
+    },
+
+    /** Gives a run the person's own name (legends, exports); an empty name goes back to the label. */
+    rename(id, name) {
+      const run = byId(id);
+      if (!run) return;
+      run.name = String(name ?? '').replace(/\s+/g, ' ').trim().slice(0, 60);
+      emit.change();
+    },
+
+    /** Whose settings the form holds: the focused run's when they are equal, else a new run's. */
+    formOwner() {
+      const f = focused();
+      return f && diff(f.config, draft).length === 0 ? f.id : null;
     },
 
     setVisible(id, visible) {
@@ -400,7 +416,7 @@ export function createSession({ createPool, on = {} }) {
         focusId,
         link: link(),
         runs: runs.map((r) => ({
-          id: r.id, label: r.label, status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
+          id: r.id, label: r.label, name: r.name ?? '', status: r.status, stopReason: r.stopReason, started: r.started, error: r.error,
           message: r.message, restoredEpoch: r.restoredEpoch, result: r.result,
           step: r.step, epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, config: r.config, epochs: r.epochs,
           loaded: r.loaded ?? null, shared: Boolean(r.shared), reproduction: r.reproduction ?? null, reproduced: r.reproduced ?? null,

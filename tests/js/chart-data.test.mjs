@@ -1,0 +1,85 @@
+// The numbers behind the page's charts (web/lib/chart-data.mjs): smoothing, shared ranges, the
+// floor for exact zeros on log axes, markers, small multiples and data tables.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bestEpoch, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
+import { defaults } from '../../web/lib/config.mjs';
+
+const pts = (ys) => ys.map((y, i) => ({ x: i, y }));
+const row = (epoch, o = {}) => ({ epoch, trainLoss: 1, valLoss: 1, testLoss: 1, trainAcc: 0.5, valAcc: 0.5, testAcc: 0.5, sparsity: 0.01,
+  bestEpoch: 0, gradMean: [1, 2, 3, 4, 5], weightNorm: [1, 1, 1, 1, 1], layerSparsity: [0, 0.01, 0.02, 0.03, 0.04], ...o });
+
+function run(id, { grad = [[1], [1], [1], [1], [1]], weight, epochs = [], config = {}, ...rest } = {}) {
+  return {
+    id, color: '#2563eb', label: `run ${id}`, name: '', config: { ...defaults(), ...config }, epochs, stopReason: 'epochs',
+    restoredEpoch: null, step: 10, epoch: epochs.length, stepsPerEpoch: 10,
+    plot: { loss: { points: [] }, acc: { points: [] }, grad: grad.map((ys) => ({ points: pts(ys) })), weight: (weight ?? grad).map((ys) => ({ points: pts(ys) })) },
+    ...rest,
+  };
+}
+
+test('smoothing is an unbiased moving average; zeros stay exactly zero', () => {
+  assert.deepEqual(smooth(pts([2, 2, 2]), 0.9).map((p) => p.y), [2, 2, 2].map((y) => y), 'a constant stays constant from the first point');
+  assert.deepEqual(smooth(pts([0, 0, 0]), 0.8).map((p) => p.y), [0, 0, 0]);
+  assert.deepEqual(smooth(pts([1, 3]), 0).map((p) => p.y), [1, 3], 'no smoothing');
+});
+
+test('a log range spans every series; an exact zero gets a floor a decade below the smallest value', () => {
+  const r = sharedRange([pts([2e-4, 0.01]), pts([0.5, 2])], { log: true });
+  assert.deepEqual([r.min, r.max, r.floor], [1e-4, 10, null]);
+  const z = sharedRange([pts([0, 0]), pts([0.03, 1.5])], { log: true });
+  assert.equal(z.floor, 0.001);
+  assert.ok(z.min < z.floor && z.max >= 1.5);
+  assert.equal(z.zeros, 2);
+  assert.deepEqual(onFloor(pts([0, 0.5]), 0.001), [{ x: 0, y: 0.001, v: 0 }, { x: 1, y: 0.5, v: 0.5 }], 'the true value is kept');
+  const lin = sharedRange([pts([0.3, 1.7])]);
+  assert.deepEqual([lin.min, lin.max], [0, 2]);
+});
+
+test('per-layer panels: every run on every layer, one range for all, zeros counted and frozen layers named', () => {
+  const a = run(1, { grad: [[0, 0], [0.1, 0.2], [1, 1], [2, 2], [3, 3]], config: { freeze: 'conv1' } });
+  const b = run(2, { grad: [[1e-4, 1e-4], [0.1, 0.1], [1, 1], [2, 2], [30, 30]] });
+  const p = perLayerPanels([a, b], 'grad');
+  assert.equal(p.panels.length, 5);
+  for (const panel of p.panels) assert.deepEqual(panel.series.map((s) => s.runId), [1, 2]);
+  assert.equal(p.range.log, true);
+  assert.equal(p.range.floor, 1e-5, 'a decade below the smallest positive value');
+  assert.equal(p.range.max, 100);
+  assert.equal(p.panels[0].series[0].zeros, 2);
+  assert.ok(p.panels[0].series[0].points.every((q) => q.y === 1e-5 && q.v === 0), 'zeros drawn on the floor');
+  assert.deepEqual(p.panels[0].frozenIn, [1]);
+  assert.deepEqual(p.panels[1].frozenIn, []);
+  const s = perLayerPanels([run(1, { epochs: [row(1), row(2)] })], 'sparsity');
+  assert.equal(s.range.log, false);
+  assert.deepEqual(s.panels[4].series[0].points, [{ x: 1, y: 4 }, { x: 2, y: 4 }]);
+});
+
+test('markers: best epoch, early stop with its restored epoch, divergence', () => {
+  const early = run(1, {
+    epochs: [row(1, { valLoss: 0.5, bestEpoch: 1 }), row(2, { valLoss: 0.3, bestEpoch: 2 }), row(3, { valLoss: 0.4, bestEpoch: 2 })],
+    stopReason: 'early', restoredEpoch: 2,
+  });
+  assert.equal(bestEpoch(early), 2);
+  assert.deepEqual(markers(early).map((m) => [m.kind, m.x]), [['best', 2], ['early', 3]]);
+  const noCore = run(2, { epochs: [row(1, { valLoss: 0.5 }), row(2, { valLoss: 0.2 }), row(3, { valLoss: 0.6 })] });
+  assert.equal(bestEpoch(noCore), 2, 'the lowest validation loss when the core gives none');
+  const noVal = run(3, { epochs: [row(1), row(2)], config: { val: 0 } });
+  assert.deepEqual(markers(noVal), [], 'no validation set, no best epoch');
+  const diverged = run(4, { stopReason: 'diverged', step: 7, stepsPerEpoch: 10 });
+  assert.deepEqual(markers(diverged).map((m) => [m.kind, m.x]), [['diverged', 0.7]]);
+});
+
+test('names, tables and histograms', () => {
+  const a = run(1, { epochs: [row(1), row(2)] });
+  assert.equal(runName(a), '#1 run 1');
+  a.name = 'mine';
+  assert.equal(runName(a), '#1 mine');
+  const t = tableOf('loss', [a]);
+  assert.deepEqual(t.columns, ['run', 'epoch', 'train loss', 'validation loss', 'test loss']);
+  assert.deepEqual(t.rows[1], ['#1 mine', '2', '1', '1', '1']);
+  assert.equal(tableOf('grad', [a]).columns.length, 7);
+  const h = histogramSeries([{ run: a, data: { counts: [1, 3], range: 1 } }, { run: run(2), data: { counts: [2, 2, 0, 0], range: 2 } }]);
+  assert.equal(h.range, 2);
+  assert.deepEqual(h.series[0].points, [{ x: -0.5, y: 0.25 }, { x: 0.5, y: 0.75 }], 'density: share per unit of weight');
+  assert.deepEqual(histogramTable(h.series).rows[1], ['#1 mine', '0.5', '0.75']);
+});
