@@ -95,7 +95,19 @@ build/web/pretrained/%: assets/pretrained/%
 	@mkdir -p $(@D)
 	cp $< $@
 
-web: setup $(SITE)
+# KaTeX for the formulas: its ES module, CSS and woff2 fonts (the only format the CSS makes
+# current browsers fetch), served from the site.
+build/web/vendor/katex/katex.mjs: | setup
+	@mkdir -p $(@D)/fonts
+	cp node_modules/katex/dist/katex.mjs node_modules/katex/dist/katex.min.css $(@D)/
+	cp node_modules/katex/dist/fonts/*.woff2 $(@D)/fonts/
+
+# The service worker (offline after the first visit): a precache manifest of every file above
+# with its revision, written last.
+build/web/sw.js: $(SITE) build/web/vendor/katex/katex.mjs tools/build-sw.mjs | setup
+	node tools/build-sw.mjs build/web
+
+web: setup $(SITE) build/web/vendor/katex/katex.mjs build/web/sw.js
 
 # The kernel tests again, as wasm with SIMD128, run by tests/js/kernels-wasm.test.mjs.
 build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h src/kernels.c src/kernels_ref.c src/kernels.h src/simd.h

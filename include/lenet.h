@@ -49,6 +49,11 @@ typedef struct {
 /* Layers that own parameters, in forward order. Bit (1u << layer) of a mask names a layer. */
 enum { LN_CONV1, LN_CONV2, LN_FC1, LN_FC2, LN_FC3, LN_NUM_LAYERS };
 
+/* Layers followed by an activation (conv1, conv2, fc1, fc2): the first LN_NUM_ACT_LAYERS layers. */
+#define LN_NUM_ACT_LAYERS 4
+/* A tanh output with |y| above this, or a sigmoid output below 1 - this or above it, is saturated. */
+#define LN_SATURATION 0.99f
+
 #define LN_NUM_TENSORS 10
 
 /* Parameter tensors with PyTorch names and shapes, laid out back to back in one float buffer in
@@ -247,6 +252,14 @@ typedef struct {
     /* FNV-1a hash of the dataset indices of the last training batch, in order: two runs whose
      * hashes agree step by step saw the same batches. */
     uint32_t batch_hash;
+    /* Activation statistics of the last completed epoch, read (never changed) while the training
+     * subset is evaluated, per activation layer conv1, conv2, fc1, fc2. dead: with relu, the
+     * fraction of units that output 0 for every evaluated sample (a conv unit is a feature map, so
+     * it is dead when it is 0 at every position); NaN for tanh and sigmoid. saturated: with tanh,
+     * the fraction of all outputs with |y| > LN_SATURATION; with sigmoid, below 1 - LN_SATURATION
+     * or above it; NaN for relu. */
+    float dead[LN_NUM_ACT_LAYERS];
+    float saturated[LN_NUM_ACT_LAYERS];
 } ln_metrics;
 
 void ln_trainer_metrics(const ln_trainer *t, ln_metrics *m);

@@ -53,3 +53,25 @@ void diag_histogram(const float *params, int layer, int bins, uint32_t *counts, 
     }
     *range = r;
 }
+
+void diag_activations(const float *y, int B, int units, int per_unit, int act, uint8_t *alive,
+                      long *saturated) {
+    long n = 0;
+    for (int b = 0; b < B; b++)
+        for (int u = 0; u < units; u++) {
+            const float *p = y + ((size_t)b * units + u) * per_unit;
+            if (act == LN_ACT_RELU) {
+                if (alive[u]) continue;
+                for (int i = 0; i < per_unit; i++)
+                    if (p[i] > 0.0f) {
+                        alive[u] = 1;
+                        break;
+                    }
+            } else if (act == LN_ACT_TANH) {
+                for (int i = 0; i < per_unit; i++) n += fabsf(p[i]) > LN_SATURATION;
+            } else {
+                for (int i = 0; i < per_unit; i++) n += p[i] > LN_SATURATION || p[i] < 1.0f - LN_SATURATION;
+            }
+        }
+    *saturated += n;
+}

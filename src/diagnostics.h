@@ -13,4 +13,11 @@ float diag_sparsity(const float *params, float *per_layer);
 /* Histogram of a layer's kernel over [-r, r], r = max |w| (LN_SPARSE_THRESHOLD if all zero). */
 void diag_histogram(const float *params, int layer, int bins, uint32_t *counts, float *range);
 
+/* Activation statistics over evaluation batches, read from y [B][units][per_unit] after the
+ * activation act (ln_activation) and added to the running totals: with relu, alive[u] becomes 1
+ * once any output of unit u is above 0; with tanh and sigmoid, *saturated grows by the outputs
+ * beyond LN_SATURATION (|y| for tanh, y or 1 - y for sigmoid). y is never written. */
+void diag_activations(const float *y, int B, int units, int per_unit, int act, uint8_t *alive,
+                      long *saturated);
+
 #endif

@@ -14,6 +14,11 @@
 #define EVAL_CHUNK 256
 #define TRAIN_EVAL_MAX 10000
 
+/* The activation layers' units (a conv unit is a feature map) and outputs per unit. */
+static const int ACT_UNITS[LN_NUM_ACT_LAYERS] = {6, 16, 120, 84};
+static const int ACT_PER_UNIT[LN_NUM_ACT_LAYERS] = {24 * 24, 8 * 8, 1, 1};
+#define ACT_UNITS_TOTAL (6 + 16 + 120 + 84)
+
 /* The evaluation phases follow each other in this order (eval_chunk steps through them) and
  * share their numbers with ln_phase, which names them in ln_metrics. */
 enum {
@@ -52,6 +57,9 @@ struct ln_trainer {
     double sum_loss, sum_acc, sum_grad[LN_NUM_LAYERS];
     float max_grad[LN_NUM_LAYERS];
     int epoch_steps;
+    /* activation statistics of the training subset's evaluation under way (diag_activations) */
+    uint8_t act_alive[ACT_UNITS_TOTAL];
+    long act_saturated[LN_NUM_ACT_LAYERS];
     ln_metrics m, best;
 };
 
@@ -198,6 +206,7 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->m.test_loss = t->m.test_acc = t->m.best_val_loss = NAN;
     t->m.epoch_loss = t->m.epoch_acc = NAN;
     for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.grad_mean[l] = t->m.grad_max[l] = t->m.epoch_weight_norm[l] = NAN;
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) t->m.dead[l] = t->m.saturated[l] = NAN;
     t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
     for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
     t->phase = PH_TRAIN;
@@ -325,6 +334,30 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
     return LN_OK;
 }
 
+/* Reads the activations of the n samples just evaluated into the running statistics. */
+static void activation_stats(ln_trainer *t, int n) {
+    const float *y[LN_NUM_ACT_LAYERS] = {t->model.h1, t->model.h2, t->model.f1, t->model.f2};
+    uint8_t *alive = t->act_alive;
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+        diag_activations(y[l], n, ACT_UNITS[l], ACT_PER_UNIT[l], t->cfg.activation, alive, &t->act_saturated[l]);
+        alive += ACT_UNITS[l];
+    }
+}
+
+/* The epoch's dead and saturated fractions once `count` training samples were evaluated. */
+static void close_activation_stats(ln_trainer *t, int count) {
+    const uint8_t *alive = t->act_alive;
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+        int dead = 0;
+        for (int u = 0; u < ACT_UNITS[l]; u++) dead += !alive[u];
+        alive += ACT_UNITS[l];
+        double outputs = (double)count * ACT_UNITS[l] * ACT_PER_UNIT[l];
+        int relu = t->cfg.activation == LN_ACT_RELU;
+        t->m.dead[l] = relu && count ? (float)dead / (float)ACT_UNITS[l] : NAN;
+        t->m.saturated[l] = !relu && count ? (float)(t->act_saturated[l] / outputs) : NAN;
+    }
+}
+
 /* One evaluation batch of the current phase's split, in inference mode. */
 static void eval_chunk(ln_trainer *t, ln_event *ev) {
     const int32_t *idx = t->phase == PH_EVAL_TRAIN ? t->train_idx : t->phase == PH_EVAL_VAL ? t->val_idx : t->test_idx;
@@ -333,6 +366,10 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     if (t->cursor == 0) {
         t->eval_loss = 0.0;
         t->eval_correct = 0;
+        if (t->phase == PH_EVAL_TRAIN) {
+            memset(t->act_alive, 0, sizeof t->act_alive);
+            memset(t->act_saturated, 0, sizeof t->act_saturated);
+        }
     }
     int n = min_int(EVAL_CHUNK, count - t->cursor);
     t->m.eval_split = t->phase;
@@ -346,6 +383,7 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
             t->eval_correct += pred == t->labels[b];
             if (t->phase == PH_EVAL_TEST) t->eval_pred[t->cursor + b] = (uint8_t)pred;
         }
+        if (t->phase == PH_EVAL_TRAIN) activation_stats(t, n);
         t->cursor += n;
     }
     t->m.eval_done = t->cursor;
@@ -355,7 +393,10 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     }
     float loss = count ? (float)(t->eval_loss / count) : NAN;
     float acc = count ? (float)t->eval_correct / (float)count : NAN;
-    if (t->phase == PH_EVAL_TRAIN) t->m.train_loss = loss, t->m.train_acc = acc;
+    if (t->phase == PH_EVAL_TRAIN) {
+        t->m.train_loss = loss, t->m.train_acc = acc;
+        close_activation_stats(t, count);
+    }
     if (t->phase == PH_EVAL_VAL) t->m.val_loss = loss, t->m.val_acc = acc;
     if (t->phase == PH_EVAL_TEST) {
         t->m.test_loss = loss, t->m.test_acc = acc;
@@ -422,6 +463,8 @@ static void finish(ln_trainer *t, ln_event *ev) {
         t->m.sparsity = t->best.sparsity;
         memcpy(t->m.layer_sparsity, t->best.layer_sparsity, sizeof t->m.layer_sparsity);
         memcpy(t->m.epoch_weight_norm, t->best.epoch_weight_norm, sizeof t->m.epoch_weight_norm);
+        memcpy(t->m.dead, t->best.dead, sizeof t->m.dead);
+        memcpy(t->m.saturated, t->best.saturated, sizeof t->m.saturated);
         for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
         t->m.restored_epoch = t->m.best_epoch;
     }
@@ -585,6 +628,8 @@ static void state_walk(ln_trainer *t, state_io *io) {
     io_bytes(io, t->sum_grad, sizeof t->sum_grad, 0);
     io_bytes(io, t->max_grad, sizeof t->max_grad, 0);
     io_bytes(io, &t->epoch_steps, sizeof(int), 0);
+    io_bytes(io, t->act_alive, sizeof t->act_alive, 0);
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) io_i64(io, &t->act_saturated[l]);
     ln_rng *rngs[4] = {&t->rng_init, &t->rng_shuffle, &t->rng_dropout, &t->rng_augment};
     for (int i = 0; i < 4; i++) {
         io_bytes(io, &rngs[i]->state, 8, 0);
@@ -673,6 +718,9 @@ static ln_status check_scalars(const ln_trainer *t, const ln_trainer *s, const l
         s->m.restored_epoch > s->m.epoch || s->m.stop_reason < LN_STOP_NONE || s->m.stop_reason > LN_STOP_DIVERGED ||
         s->eval_correct < 0 || s->eval_correct > LN_MAX_ITEMS)
         return ln_fail(err, LN_E_FORMAT, "state: a counter is out of range");
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++)
+        if (s->act_saturated[l] < 0 || s->act_saturated[l] > (long)t->train_eval_count * ACT_UNITS[l] * ACT_PER_UNIT[l])
+            return ln_fail(err, LN_E_FORMAT, "state: an activation count is out of range");
     if (s->m.train_count != t->train_count || s->m.val_count != t->val_count || s->m.test_count != t->test_count)
         return ln_fail(err, LN_E_FORMAT, "state: its sample counts disagree with its header");
     const ln_rng *rngs[4] = {&s->rng_init, &s->rng_shuffle, &s->rng_dropout, &s->rng_augment};

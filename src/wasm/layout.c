@@ -17,6 +17,7 @@ typedef struct {
 #define U(s, f) {#f, offsetof(s, f), LN_KIND_UINT, 1}
 #define F(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, 1}
 #define FA(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_NUM_LAYERS}
+#define FACT(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_NUM_ACT_LAYERS}
 
 static const field METRICS_FIELDS[] = {
     I(ln_metrics, epoch), I(ln_metrics, step), I(ln_metrics, steps_per_epoch), I(ln_metrics, stop_reason),
@@ -28,7 +29,7 @@ static const field METRICS_FIELDS[] = {
     F(ln_metrics, epoch_loss), F(ln_metrics, epoch_acc), FA(ln_metrics, grad_mean), FA(ln_metrics, grad_max),
     FA(ln_metrics, epoch_weight_norm), I(ln_metrics, best_epoch), F(ln_metrics, best_val_loss),
     I(ln_metrics, restored_epoch), I(ln_metrics, train_count), I(ln_metrics, val_count),
-    I(ln_metrics, test_count), U(ln_metrics, batch_hash), {NULL, 0, 0, 0}};
+    I(ln_metrics, test_count), U(ln_metrics, batch_hash), FACT(ln_metrics, dead), FACT(ln_metrics, saturated), {NULL, 0, 0, 0}};
 
 /* table 1: ln_metrics, a NULL-terminated array of fields. */
 EMSCRIPTEN_KEEPALIVE const field *lnw_fields(int table) { return table == 1 ? METRICS_FIELDS : NULL; }
@@ -63,7 +64,7 @@ static const constant CONSTANTS[] = {
     {"phase", "train", LN_PHASE_TRAIN}, {"phase", "eval-train", LN_PHASE_EVAL_TRAIN},
     {"phase", "eval-val", LN_PHASE_EVAL_VAL}, {"phase", "eval-test", LN_PHASE_EVAL_TEST},
     {"phase", "done", LN_PHASE_DONE},
-    {"size", "layers", LN_NUM_LAYERS}, {"size", "tensors", LN_NUM_TENSORS}, {"size", "params", LN_NUM_PARAMS},
+    {"size", "layers", LN_NUM_LAYERS}, {"size", "act-layers", LN_NUM_ACT_LAYERS}, {"size", "tensors", LN_NUM_TENSORS}, {"size", "params", LN_NUM_PARAMS},
     {"size", "classes", LN_CLASSES}, {"size", "pixels", LN_IMAGE_PIXELS}, {"size", "side", LN_IMAGE_SIDE},
     {"kind", "int", LN_KIND_INT}, {"kind", "uint", LN_KIND_UINT}, {"kind", "float", LN_KIND_FLOAT},
     {NULL, NULL, 0}};

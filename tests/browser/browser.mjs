@@ -42,10 +42,10 @@ function catchDownloads() {
 }
 
 const drivers = {
-  async chromium() {
+  async chromium({ serviceWorkers = 'allow' } = {}) {
     const profile = await mkdtemp(join(tmpdir(), 'lenet-lab-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, viewport: VIEWPORT,
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, viewport: VIEWPORT, serviceWorkers,
     });
     return {
       context,
@@ -93,10 +93,13 @@ async function readAll(stream) {
   return Buffer.concat(chunks);
 }
 
-/** Starts the server and the named browser; close() stops both. */
-export async function openLab(name = 'chromium', root = SITE) {
+/** Starts the server and the named browser; close() stops both. options.serviceWorkers: 'block'
+ * keeps the site's service worker out (Chromium), for tests that route requests, which a service
+ * worker would otherwise answer first. */
+export async function openLab(name = 'chromium', root = SITE, options = {}) {
   const server = await startServer({ root, port: 0 });
-  const driver = await drivers[name]();
+  const driver = await drivers[name](options);
+  let stopped = false;
   return {
     name,
     url: server.url,
@@ -135,9 +138,14 @@ export async function openLab(name = 'chromium', root = SITE) {
       await tab.goto(hash);
       return tab;
     },
+    /** Stops the server while the browser stays open (the offline tests). */
+    async stopServer() {
+      if (!stopped) await server.close();
+      stopped = true;
+    },
     async close() {
       await driver.close();
-      await server.close();
+      if (!stopped) await server.close();
     },
   };
 }

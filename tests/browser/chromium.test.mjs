@@ -15,7 +15,8 @@ let lab;
 before(async () => {
   await requireSite();
   await mkdir(SCREENSHOTS, { recursive: true });
-  lab = await openLab();
+  // These tests route requests (missing data, a missing checkpoint): no service worker may answer them first.
+  lab = await openLab('chromium', undefined, { serviceWorkers: 'block' });
 });
 after(async () => {
   await lab?.close();

@@ -427,6 +427,50 @@ static void test_label_noise(void) {
     ln_trainer_free(clean), ln_trainer_free(noisy);
 }
 
+/* The activation statistics: relu reports dead units and no saturation, tanh and sigmoid the
+ * reverse; all-zero weights with relu leave every unit dead; and the numbers are the same after
+ * a restore-best as at the restored epoch. */
+static void test_activation_stats(void) {
+    ln_error err = {0};
+    ln_metrics m;
+    ln_config c = small_config();
+    c.epochs = 1;
+    ln_trainer *t = make(&c);
+    if (!t) return;
+    ln_trainer_metrics(t, &m);
+    CHECK(m.dead[0] != m.dead[0] && m.saturated[0] != m.saturated[0], "not measured before the first epoch");
+    CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
+    ln_trainer_metrics(t, &m);
+    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+        CHECK(m.dead[l] >= 0.0f && m.dead[l] < 0.5f, "relu layer %d dead %f", l, m.dead[l]);
+        CHECK(m.saturated[l] != m.saturated[l], "relu layer %d saturation is not measured", l);
+    }
+    ln_trainer_free(t);
+
+    c.init = LN_INIT_ZEROS; /* every pre-activation is 0 with zero weights and biases at first */
+    c.lr = 1e-6f;
+    t = make(&c);
+    if (!t) return;
+    CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
+    ln_trainer_metrics(t, &m);
+    CHECK(m.dead[0] == 1.0f, "zeros with relu: conv1 dead %f", m.dead[0]);
+    ln_trainer_free(t);
+
+    for (int act = LN_ACT_TANH; act <= LN_ACT_SIGMOID; act++) {
+        c = small_config();
+        c.epochs = 1, c.activation = act, c.init = LN_INIT_RANDOM_NORMAL;
+        t = make(&c);
+        if (!t) return;
+        CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
+        ln_trainer_metrics(t, &m);
+        for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+            CHECK(m.saturated[l] >= 0.0f && m.saturated[l] <= 1.0f, "act %d layer %d saturated %f", act, l, m.saturated[l]);
+            CHECK(m.dead[l] != m.dead[l], "act %d layer %d: dead is relu's", act, l);
+        }
+        ln_trainer_free(t);
+    }
+}
+
 /* After new weights, the test numbers are those of the new weights, and evaluating the weights an
  * epoch just evaluated gives that epoch's numbers exactly. */
 static void test_evaluate_test(void) {
@@ -491,6 +535,7 @@ int main(void) {
     RUN(test_evaluate_test);
     RUN(test_predictions_published_whole);
     RUN(test_label_noise);
+    RUN(test_activation_stats);
     RUN(test_bad_configs);
     ln_dataset_free(train_set), ln_dataset_free(test_set);
     return check_summary("training");

@@ -11,6 +11,10 @@ export const LAYER_NAMES = Object.freeze(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']
 /** Most runs one link may hold. */
 export const MAX_RUNS = 8;
 
+/** Keys of a link that are not settings of a run: a lesson's (web/lib/lesson-link.mjs reads
+ * them). parseLink skips them in silence. */
+export const LINK_LEVEL_KEYS = Object.freeze(['lock', 'hide', 'prompt']);
+
 const FORMAT_VERSION = '1';
 const MAX_INPUT_CHARS = 8192;
 const MAX_WARNINGS = 20;
@@ -482,6 +486,7 @@ function readPairs(run, warn) {
     }
     const value = decode(pair.slice(eq + 1), warn);
     if (value === undefined) continue;
+    if (LINK_LEVEL_KEYS.includes(key)) continue;
     if (key !== 'v' && !BY_KEY.has(key)) {
       warn(`unknown key ${echo(key)} ignored`);
       continue;

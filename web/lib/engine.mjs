@@ -87,7 +87,7 @@ class Engine {
     this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2) };
     this.names = { status: namesOf(k.status), event: namesOf(k.event), stop: namesOf(k.stop), phase: namesOf(k.phase) };
     // The link format and the weights format spell these out too: they must be the module's.
-    if (k.layers.join() !== LAYER_NAMES.join() || k.size.params !== LENET_NUM_PARAMS) {
+    if (k.layers.join() !== LAYER_NAMES.join() || k.size.params !== LENET_NUM_PARAMS || k.size['act-layers'] !== 4) {
       throw new LabError('load', `the module's layers (${k.layers}) or parameter count (${k.size.params}) differ from the link and weights formats`);
     }
     this.datasets = new Map(); // name -> { train, test } dataset pointers, each loaded once
@@ -363,11 +363,15 @@ class Run {
       done: m.eval_done, total: m.eval_total };
   }
 
-  /** The epoch's evaluation and its steps' aggregates, or (rest) the restored epoch's. */
+  /** The epoch's evaluation and its steps' aggregates, or (rest) the restored epoch's. dead and
+   * saturated are per activation layer (conv1, conv2, fc1, fc2): the shares of dead relu units
+   * and of saturated tanh/sigmoid outputs over the training subset's evaluation (null when the
+   * activation has no such thing). */
   epochRecord(m) {
     return { trainLoss: num(m.train_loss), trainAcc: num(m.train_acc), valLoss: num(m.val_loss), valAcc: num(m.val_acc),
       testLoss: num(m.test_loss), testAcc: num(m.test_acc), penalty: num(m.epoch_penalty), sparsity: num(m.sparsity),
-      layerSparsity: nums(m.layer_sparsity), weightNorm: nums(m.epoch_weight_norm) };
+      layerSparsity: nums(m.layer_sparsity), weightNorm: nums(m.epoch_weight_norm),
+      dead: nums(m.dead), saturated: nums(m.saturated) };
   }
 
   epochEvent(m) {

@@ -15,6 +15,9 @@ export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm
  * @property {string} formula  the convention or formula involved, as the code computes it
  * @property {string} link     the runs, in config.mjs's link format
  * @property {readonly string[]} charts  the charts (from CHARTS) on which its claims can be seen
+ * @property {{question: string, choices: string[], criterion: string}} [predict] asked before the
+ *   runs start (predict.mjs): choices name the runs in link order; the answer is computed from
+ *   their results by the criterion
  */
 
 /** @type {readonly Experiment[]} */
@@ -38,6 +41,11 @@ export const EXPERIMENTS = Object.freeze([
       'with probability 1−p and scales it by 1/(1−p) while training; at test time it does nothing.',
     link: 'opt=momentum&lr=0.01&n=1000&val=2000&test=5000&ep=40~reg=l2&lam=0.003~drop1=0.5&drop2=0.5~reg=l2&lam=0.003&drop1=0.5&drop2=0.5',
     charts: ['loss', 'accuracy', 'results'],
+    predict: {
+      question: 'Which run will end with the lowest validation loss?',
+      choices: ['No regulariser', 'L2 (λ = 0.003)', 'Dropout 0.5', 'L2 and dropout'],
+      criterion: 'lowest-val-loss',
+    },
   },
   {
     id: 'l1-sparsity',
@@ -87,6 +95,11 @@ export const EXPERIMENTS = Object.freeze([
       'that step is not applied.',
     link: 'act=tanh&opt=momentum&lr=10&n=2000&val=0&test=500&ep=3~lr=0.01',
     charts: ['loss', 'weightNorm', 'gradNorm', 'results'],
+    predict: {
+      question: 'Which run will diverge?',
+      choices: ['η = 10', 'η = 0.01'],
+      criterion: 'diverges',
+    },
   },
   {
     id: 'initialisers',
@@ -102,6 +115,11 @@ export const EXPERIMENTS = Object.freeze([
       'fan_out)); he_uniform: l = √(6/fan_in); fan of a conv = channels × 5 × 5.',
     link: 'init=zeros&n=5000&val=1000&test=2000&ep=3~init=random_uniform~init=glorot_uniform~init=he_uniform',
     charts: ['loss', 'gradNorm', 'accuracy'],
+    predict: {
+      question: 'Which initialiser will reach the highest test accuracy after 3 epochs?',
+      choices: ['zeros', 'random_uniform', 'glorot_uniform', 'he_uniform'],
+      criterion: 'highest-test-acc',
+    },
   },
   {
     id: 'early-stopping',
@@ -137,6 +155,11 @@ export const EXPERIMENTS = Object.freeze([
       'subset, applied to training, validation and test images alike.',
     link: 'opt=sgd&lr=0.005&n=5000&val=1000&test=2000&ep=3~std=1',
     charts: ['loss', 'accuracy', 'results'],
+    predict: {
+      question: 'Which run will end with the lower validation loss?',
+      choices: ['Pixels in [0, 1]', 'Standardised pixels'],
+      criterion: 'lowest-val-loss',
+    },
   },
   {
     id: 'fine-tuning',

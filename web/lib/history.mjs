@@ -72,7 +72,8 @@ const stepRecord = (e) => ({ step: e.step, epoch: e.epoch, loss: e.loss, penalty
 const epochRow = (e) => ({ epoch: e.epoch, step: e.step, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
   valLoss: e.valLoss, valAcc: e.valAcc, testLoss: e.testLoss, testAcc: e.testAcc, penalty: e.penalty,
   sparsity: e.sparsity, meanLoss: e.meanLoss, meanAcc: e.meanAcc, bestEpoch: e.bestEpoch,
-  gradMean: e.gradMean, gradMax: e.gradMax, weightNorm: e.weightNorm, layerSparsity: e.layerSparsity });
+  gradMean: e.gradMean, gradMax: e.gradMax, weightNorm: e.weightNorm, layerSparsity: e.layerSparsity,
+  dead: e.dead, saturated: e.saturated });
 
 /**
  * Adds a chunk of events, in order, to a history.
@@ -122,10 +123,14 @@ const SCALARS = [['epoch', 'epoch'], ['step', 'step'], ['train_loss', 'trainLoss
   ['penalty', 'penalty'], ['sparsity', 'sparsity'], ['mean_loss', 'meanLoss'], ['mean_acc', 'meanAcc'],
   ['best_epoch', 'bestEpoch']];
 const PER_LAYER = [['grad_mean', 'gradMean'], ['grad_max', 'gradMax'], ['weight_norm', 'weightNorm'], ['sparsity', 'layerSparsity']];
+/** Layers followed by an activation: the core's activation statistics are per these. */
+export const ACT_LAYER_NAMES = Object.freeze(LAYER_NAMES.slice(0, 4));
+const PER_ACT_LAYER = [['dead', 'dead'], ['saturated', 'saturated']];
 
 /** The CSV header: one row per run and epoch. */
 export const CSV_COLUMNS = Object.freeze(['run', 'label', ...SCALARS.map(([name]) => name), 'restored',
-  ...PER_LAYER.flatMap(([name]) => LAYER_NAMES.map((l) => `${name}_${l}`))]);
+  ...PER_LAYER.flatMap(([name]) => LAYER_NAMES.map((l) => `${name}_${l}`)),
+  ...PER_ACT_LAYER.flatMap(([name]) => ACT_LAYER_NAMES.map((l) => `${name}_${l}`))]);
 
 // RFC 4180 quoting, and a leading quote mark for text a spreadsheet would run as a formula.
 // Not measured (null) is an empty cell.
@@ -145,7 +150,8 @@ export function toCsv(histories) {
   for (const h of histories) {
     for (const e of h.epochs) {
       lines.push([h.id, h.name || h.label, ...SCALARS.map(([, key]) => e[key]), e.epoch === h.restoredEpoch ? 1 : null,
-        ...PER_LAYER.flatMap(([, key]) => e[key])].map(cell).join(','));
+        ...PER_LAYER.flatMap(([, key]) => e[key]),
+        ...PER_ACT_LAYER.flatMap(([, key]) => e[key] ?? ACT_LAYER_NAMES.map(() => null))].map(cell).join(','));
     }
   }
   return `${lines.join('\r\n')}\r\n`;

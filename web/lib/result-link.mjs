@@ -31,6 +31,9 @@ const SCALARS = ['epoch', 'step', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 
   'sparsity', 'meanLoss', 'meanAcc', 'bestEpoch'];
 const INTS = new Set(['epoch', 'step', 'bestEpoch']);
 const PER_LAYER = ['gradMean', 'gradMax', 'weightNorm', 'layerSparsity'];
+// The core's activation statistics, per layer followed by an activation (conv1 … fc2).
+const ACT_LAYERS = 4;
+const PER_ACT_LAYER = ['dead', 'saturated'];
 const STOPS = ['none', 'epochs', 'early', 'diverged', 'stopped'];
 
 const bad = (msg) => new LabError('bad-link', `results in the link: ${msg}`);
@@ -180,6 +183,7 @@ export function writeLink({ configs, base, sweep, results }) {
 function rowOf(e, perLayer) {
   const row = SCALARS.map((k) => (INTS.has(k) ? e[k] ?? null : short32(e[k])));
   if (perLayer) for (const k of PER_LAYER) row.push(...(e[k] ?? []).map(short32));
+  if (perLayer) for (const k of PER_ACT_LAYER) row.push(...(e[k] ?? Array(ACT_LAYERS).fill(null)).map(short32));
   return row;
 }
 
@@ -236,7 +240,7 @@ export async function decodeResults(text, configs) {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw bad('not an object');
   if (data.v !== FORMAT) throw bad(`unknown format ${String(data.v).slice(0, 10)}`);
   if (data.layers !== 0 && data.layers !== 1) throw bad('layers must be 0 or 1');
-  const width = SCALARS.length + (data.layers ? PER_LAYER.length * LAYERS : 0);
+  const width = SCALARS.length + (data.layers ? PER_LAYER.length * LAYERS + PER_ACT_LAYER.length * ACT_LAYERS : 0);
   if (!Array.isArray(data.runs) || data.runs.length !== configs.length) {
     throw bad(`they hold ${Array.isArray(data.runs) ? data.runs.length : 'no'} runs; the link has ${configs.length}`);
   }
@@ -264,6 +268,10 @@ export async function decodeResults(text, configs) {
       PER_LAYER.forEach((k, p) => {
         e[k] = data.layers ? row.slice(SCALARS.length + p * LAYERS, SCALARS.length + (p + 1) * LAYERS).map((x) => (x === null ? null : Math.fround(x))) : null;
       });
+      const at = SCALARS.length + PER_LAYER.length * LAYERS;
+      PER_ACT_LAYER.forEach((k, p) => {
+        e[k] = data.layers ? row.slice(at + p * ACT_LAYERS, at + (p + 1) * ACT_LAYERS).map((x) => (x === null ? null : Math.fround(x))) : null;
+      });
       return e;
     });
     if (r.restored > h.epochs.length) throw bad(`${where}: restored epoch beyond its epochs`);
@@ -277,7 +285,7 @@ export async function decodeResults(text, configs) {
     const last = h.epochs.find((e) => e.epoch === (h.restoredEpoch ?? h.epoch));
     h.result = last ? { epoch: last.epoch, trainLoss: last.trainLoss, trainAcc: last.trainAcc, valLoss: last.valLoss, valAcc: last.valAcc,
       testLoss: last.testLoss, testAcc: last.testAcc, penalty: last.penalty, sparsity: last.sparsity,
-      layerSparsity: last.layerSparsity, weightNorm: last.weightNorm } : null;
+      layerSparsity: last.layerSparsity, weightNorm: last.weightNorm, dead: last.dead, saturated: last.saturated } : null;
     h.shared = true;
     h.perLayer = data.layers === 1;
     return h;
@@ -292,12 +300,14 @@ export async function decodeResults(text, configs) {
  *   else the first epoch (and its first field) that differs
  */
 export function compareRuns(shared, fresh) {
-  const fields = [...SCALARS, ...(shared.perLayer ? PER_LAYER : [])];
+  const fields = [...SCALARS, ...(shared.perLayer ? [...PER_LAYER, ...PER_ACT_LAYER] : [])];
   const n = Math.max(shared.epochs.length, fresh.epochs.length);
   for (let j = 0; j < n; j++) {
     const a = shared.epochs[j], b = fresh.epochs[j];
     if (!a || !b) return { epoch: j + 1, field: 'epochs', shared: shared.epochs.length, fresh: fresh.epochs.length };
     for (const k of fields) {
+      // Histories made before the core measured activations hold none: nothing to compare there.
+      if (PER_ACT_LAYER.includes(k) && (a[k] === undefined || b[k] === undefined)) continue;
       const x = Array.isArray(a[k]) ? a[k].join() : String(a[k] ?? null);
       const y = Array.isArray(b[k]) ? b[k].join() : String(b[k] ?? null);
       if (x !== y) return { epoch: j + 1, field: k, shared: a[k], fresh: b[k] };

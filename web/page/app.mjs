@@ -18,6 +18,7 @@ import { createSweepPanel, readPageLink } from './sweep-panel.mjs';
 import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { diff } from '../lib/config.mjs';
 import { h, $, download, setText } from './dom.mjs';
+import { installClassroom } from './classroom.mjs';
 
 const HISTOGRAM_BINS = 41;
 const HISTOGRAM_EVERY_MS = 750;
@@ -30,7 +31,7 @@ const session = createSession({
   on: {
     change: () => refresh(),
     results: () => refreshResults(),
-    link: (text) => writeHash(text),
+    link: (text) => writeHash(withLesson(text)),
     notice: (kind, title, lines) => notice(kind, title, lines),
     needData: (name) => ensureData(name),
   },
@@ -97,6 +98,7 @@ async function loadData(name) {
     const count = async (blob) => new DataView(await blob.slice(0, 8).arrayBuffer()).getUint32(4).toLocaleString('en');
     const counts = [await count(data.trainImages), await count(data.testImages)];
     await session.setData(name, data);
+    classroom.offline.keep();
     if (failedData === name) failedData = null;
     if (loading.size <= 1 && !failedData) panel.hidden = true;
     say(`Ready: ${title} loaded (${counts[0]} training and ${counts[1]} test images).`);
@@ -199,6 +201,7 @@ function refresh() {
       lastPadData = padData();
       predict();
     }
+    classroom.update(f, session.runs);
     sweepPanel?.render();
     showFormOwner();
     refreshHistogramSoon();
@@ -356,11 +359,35 @@ for (const card of document.querySelectorAll('.chart-card')) {
 
 // ---- settings and links -------------------------------------------------------------------------
 
-const controls = createControls($('#controls'), (config) => session.setDraft(config));
+const controls = createControls($('#controls'), (config) => session.setDraft(lessonChecked(config)));
 const lesson = createLesson($('#lesson-panel'));
 
+// Offline use, lesson links, predict-then-run, typeset formulas and the diagnosis (classroom.mjs).
+const classroom = installClassroom({
+  form: $('#controls'), settings: $('aside.settings'), chartsSection: $('section.charts'), statusHost: $('.top-actions'),
+  bannerHost: $('#notices'), presets: [$('#presets'), $('#open-experiment')], copy: copyText,
+  experimentFragment: () => session.link(),
+  onUnlock: () => { writeHash(withLesson(session.link())); refresh(); },
+  onLessonWarnings: (warnings) => notice('warn', 'Parts of this lesson link were not valid and were left out:', warnings),
+});
+
+// The link of the experiment with the lesson's keys (lock, hide, prompt) in front.
+function withLesson(text) {
+  return typeof classroom === 'undefined' ? text : classroom.fragment(text);
+}
+
+// A setting the lesson locks keeps its value, whatever the control did.
+function lessonChecked(config) {
+  const { config: kept, refused } = classroom.enforce(config);
+  if (refused.length) {
+    controls.write(kept);
+    say(`Locked by the lesson: ${refused.join(', ')} cannot be changed.`);
+  }
+  return kept;
+}
+
 // An opened link replaces the experiment; the form shows its first run (a sweep's base run).
-function applyLink(link) {
+function applyLink(link, hash = '') {
   $('#notices').replaceChildren();
   lesson.close();
   if (!link) return;
@@ -368,6 +395,7 @@ function applyLink(link) {
     notice('warn', 'Parts of this link were not valid and were replaced:', link.warnings);
   }
   controls.write(link.base ?? link.runs[0]);
+  classroom.applyLesson(hash, link.base ?? link.runs[0]);
   session.openLink(link);
   if (link.resultsError) notice('error', 'The results in this link were not used', [link.resultsError]);
 }
@@ -380,7 +408,7 @@ async function openLinkText(text) {
     notice('error', 'This link was not opened', [link.error]);
     return null;
   }
-  applyLink(link);
+  applyLink(link, text);
   return link;
 }
 
@@ -397,19 +425,19 @@ openExperiment.addEventListener('click', () => {
   if (!experiment) return;
   openLinkText(experiment.link).then((link) => {
     if (!link) return;
-    lesson.open(experiment, `${link.runs.length} runs are ready: press Train to start them all.`);
+    lesson.open(experiment, `${link.runs.length} runs are ready: press Train to start them all.`, classroom.experimentExtras(experiment));
   });
 });
 
 $('#defaults').addEventListener('click', () => {
   controls.write(defaults());
-  session.setDraft(controls.read().config);
+  session.setDraft(lessonChecked(controls.read().config));
 });
 
 // The link is built from the session, never read back from the address bar, which an in-page
 // anchor such as the skip link (#workspace) may hold.
 $('#copy-link').addEventListener('click', async () => {
-  const url = shareUrl(session.link());
+  const url = shareUrl(withLesson(session.link()));
   if (await copyText(url)) {
     say('Link copied. Whoever opens it gets this experiment and the same numbers.');
     return;
@@ -460,7 +488,7 @@ const openedText = location.hash;
 controls.write(defaults());
 session.setDraft(controls.read().config);
 if (openedText.includes('!')) openLinkText(openedText);
-else applyLink(opened);
+else applyLink(opened, openedText);
 
 // Read-only hooks for the browser tests and for anyone curious in the console.
 Object.defineProperty(globalThis, 'lenetLab', {
