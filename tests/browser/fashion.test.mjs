@@ -14,7 +14,8 @@ let lab;
 before(async () => {
   await requireSite();
   await mkdir(SCREENSHOTS, { recursive: true });
-  lab = await openLab();
+  // Its tests fake responses with request routing, which a service worker would answer first.
+  lab = await openLab('chromium', undefined, { serviceWorkers: 'block' });
 });
 after(async () => {
   await lab?.close();
