@@ -449,9 +449,9 @@ function warningList() {
 
 // ---- links -------------------------------------------------------------------------------------
 
-// The part of a link that holds the experiment: after '#', else the query of a URL, else the
-// whole text.
-function fragmentOf(input) {
+/** The part of a link that holds the experiment: after '#', else the query of a URL, else the
+ * whole text. */
+export function fragmentOf(input) {
   const s = typeof input === 'string' ? input : '';
   const hash = s.indexOf('#');
   if (hash >= 0) return s.slice(hash + 1);

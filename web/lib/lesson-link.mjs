@@ -11,7 +11,7 @@
  * nothing is ever thrown. The prompt is text and stays text: the page shows it with textContent.
  * A hidden setting keeps the link's value and cannot be changed either (it counts as locked).
  */
-import { SCHEMA } from './config.mjs';
+import { SCHEMA, fragmentOf } from './config.mjs';
 
 /** Longest prompt, in characters (code points). */
 export const PROMPT_MAX = 280;
@@ -78,18 +78,6 @@ function decode(text, warn) {
     warn(`bad %-encoding in ${echo(text)}; ignored`);
     return undefined;
   }
-}
-
-/** The part of a link after '#' (or a bare fragment); mirrors config.mjs. */
-function fragmentOf(input) {
-  const s = typeof input === 'string' ? input : '';
-  const hash = s.indexOf('#');
-  if (hash >= 0) return s.slice(hash + 1);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(s)) {
-    const query = s.indexOf('?');
-    return query >= 0 ? s.slice(query + 1) : '';
-  }
-  return s.startsWith('?') ? s.slice(1) : s;
 }
 
 /**
