@@ -8,35 +8,7 @@ import { parse } from '../../web/lib/config.mjs';
 import { decodeResults, encodeResults, readLink } from '../../web/lib/result-link.mjs';
 import { parseSweep } from '../../web/lib/sweep.mjs';
 import { createSession } from '../../web/page/session.mjs';
-
-function fakePool(workers = 2) {
-  const fake = { sent: [], hooks: null };
-  const handles = Array.from({ length: workers }, (_, i) => ({ name: `w${i}`, runs: new Set() }));
-  fake.create = (hooks) => {
-    fake.hooks = hooks;
-    return {
-      warm() {},
-      setData: async () => {},
-      async create(id) {
-        const load = (w) => [...w.runs].filter(hooks.mayTrain).length;
-        const w = handles.reduce((a, b) => (load(b) < load(a) ? b : a));
-        w.runs.add(id);
-        return { worker: w, counts: { trainCount: 500, valCount: 100, testCount: 500, stepsPerEpoch: 16 } };
-      },
-      request: async () => null,
-      send: (w, op, id) => fake.sent.push(`${op} ${id} ${w.name}`),
-      forget: (w, id) => w.runs.delete(id),
-    };
-  };
-  fake.finish = (id, rows) => {
-    const events = rows.map((e) => ({ type: 'epoch', phase: 'train', ...e }));
-    const last = rows.at(-1);
-    events.push({ type: 'done', phase: 'done', stopReason: 'epochs', message: null, restoredEpoch: null, epochs: last.epoch, steps: last.step,
-      samples: { train: 500, val: 100, test: 500 }, result: last });
-    fake.hooks.onProgress([{ id, status: 'done', events }]);
-  };
-  return fake;
-}
+import { fakePool } from './fake-pool.mjs';
 
 // Every number the engine reports is a float32.
 const f32 = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' && !['epoch', 'step'].includes(k) ? Math.fround(v) : Array.isArray(v) ? v.map(Math.fround) : v]));
@@ -54,21 +26,21 @@ async function settle(session) {
 }
 
 test('a 6-value sweep opens 6 runs on every worker, starts them all, and its link is the sweep', async () => {
-  const fake = fakePool(2);
+  const fake = fakePool({ workers: 2 });
   const session = createSession({ createPool: fake.create });
   await session.setData({});
   const base = parse('n=500&val=100&test=500&ep=1&reg=l2').config;
   await session.openSweep(base, parseSweep(['lam=log:1e-5..1e-1:6']));
   await settle(session);
   assert.equal(session.runs.length, 6);
-  assert.deepEqual(fake.sent.map((s) => s.split(' ')[0]), Array(6).fill('run'));
-  assert.deepEqual(new Set(fake.sent.map((s) => s.split(' ')[2])), new Set(['w0', 'w1']), 'both workers train');
+  assert.deepEqual(fake.sentTo.map((s) => s.split(' ')[0]), Array(6).fill('run'));
+  assert.deepEqual(new Set(fake.sentTo.map((s) => s.split(' ')[2])), new Set(['w0', 'w1']), 'both workers train');
   assert.match(session.link(), /!sw=lam%3Dlog%3A1e-5\.\.1e-1%3A6$/);
   const back = readLink(session.link());
   assert.deepEqual(back.configs, session.runs.map((r) => r.config));
   assert.equal(session.sweep.runs.length, 6);
   await assert.rejects(session.linkWithResults(), (e) => e.code === 'state');
-  session.runs.forEach((r, i) => fake.finish(r.id, [row(1, 0.3 + i / 100)]));
+  session.runs.forEach((r, i) => fake.progress(r.id, 'done', { epochs: [row(1, 0.3 + i / 100)], stopReason: 'epochs' }));
   const link = await session.linkWithResults('http://127.0.0.1/');
   assert.match(link, /^http:\/\/127\.0\.0\.1\/#v=1&.*!sw=.*&r=[A-Za-z0-9_-]+$/);
   // Removing a run leaves a plain comparison.
@@ -77,18 +49,18 @@ test('a 6-value sweep opens 6 runs on every worker, starts them all, and its lin
 });
 
 test('a link with results shows them at once; Reproduce trains each and compares', async () => {
-  const fake = fakePool(2);
+  const fake = fakePool({ workers: 2 });
   const session = createSession({ createPool: fake.create });
   await session.setData({});
   const base = parse('n=500&val=100&test=500&ep=2').config;
   await session.openSweep(base, parseSweep(['drop1=0,0.5']));
   await settle(session);
-  session.runs.forEach((r) => fake.finish(r.id, [row(1, 0.4), row(2, 0.35)]));
+  session.runs.forEach((r) => fake.progress(r.id, 'done', { epochs: [row(1, 0.4), row(2, 0.35)], stopReason: 'epochs' }));
   const link = await session.linkWithResults();
   const read = readLink(link);
   const shared = await decodeResults(read.results, read.configs);
-  const other = createSession({ createPool: fakePool(2).create });
-  const pool2 = fakePool(2);
+  const other = createSession({ createPool: fakePool({ workers: 2 }).create });
+  const pool2 = fakePool({ workers: 2 });
   const s2 = createSession({ createPool: pool2.create });
   await s2.setData({});
   await s2.openLink({ runs: read.configs, base: read.base, sweep: read.sweep, shared });
@@ -100,8 +72,8 @@ test('a link with results shows them at once; Reproduce trains each and compares
   s2.reproduce();
   assert.equal(pool2.sent.length, 2);
   assert.deepEqual(s2.runs.map((r) => r.epochs.length), [0, 0], 'the shared curves make way for the new ones');
-  pool2.finish(s2.runs[0].id, [row(1, 0.4), row(2, 0.35)]);
-  pool2.finish(s2.runs[1].id, [row(1, 0.4), row(2, 0.36)]);
+  pool2.progress(s2.runs[0].id, 'done', { epochs: [row(1, 0.4), row(2, 0.35)], stopReason: 'epochs' });
+  pool2.progress(s2.runs[1].id, 'done', { epochs: [row(1, 0.4), row(2, 0.36)], stopReason: 'epochs' });
   assert.deepEqual(s2.snapshot().runs.map((r) => [r.reproduced, r.reproduction]),
     [[true, 'reproduced bit for bit'], [false, 'differs from epoch 2 on (valLoss: shared 0.35, retrained 0.36)']]);
   assert.equal(s2.toolbar().reproduce, false);
@@ -115,7 +87,7 @@ test('results over the size limit are refused with a message', async () => {
 });
 
 test('forking the focused run at epoch k: the child shares its history up to k and is created from that epoch', async () => {
-  const fake = fakePool(2);
+  const fake = fakePool({ workers: 2 });
   const created = [];
   const base = fake.create;
   fake.create = (hooks) => {
@@ -128,7 +100,7 @@ test('forking the focused run at epoch k: the child shares its history up to k a
   await session.train();
   await settle(session);
   const [parent] = session.runs;
-  fake.finish(parent.id, [row(1, 0.5), row(2, 0.4), row(3, 0.45)]);
+  fake.progress(parent.id, 'done', { epochs: [row(1, 0.5), row(2, 0.4), row(3, 0.45)], stopReason: 'epochs' });
   session.setDraft(parse('n=500&val=100&test=500&ep=5&lr=0.0005').config);
   await session.fork(2);
   const child = session.runs[1];
