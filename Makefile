@@ -18,14 +18,17 @@ all: web
 
 EMCC        := emcc
 WASM_SRC    := $(CORE_SRC) src/wasm/layout.c
-WASM_FNS    := malloc free lnw_fields lnw_constants lnw_sizeof ln_layer_name lnw_config_count lnw_config_name \
+WASM_FNS    := malloc free lnw_fields lnw_constants lnw_sizeof lnw_config_count lnw_config_name \
                lnw_config_offset lnw_config_kind lnw_config_choices lnw_config_bound ln_config_check \
                ln_dataset_from_idx ln_dataset_free \
                ln_dataset_count ln_dataset_image ln_dataset_label ln_trainer_create ln_trainer_free \
                ln_trainer_advance ln_trainer_metrics ln_trainer_histogram ln_trainer_params \
                ln_trainer_set_params ln_trainer_reinit_layer ln_trainer_predict \
                ln_trainer_test_predictions ln_trainer_test_indices ln_trainer_evaluate_test ln_trainer_state_size \
-               ln_trainer_save_state ln_trainer_load_state
+               ln_trainer_save_state ln_trainer_load_state ln_trainer_net ln_trainer_stats ln_trainer_set_stats \
+               ln_trainer_act_histogram ln_net_create ln_net_free ln_net_num_nodes ln_net_node ln_net_num_layers \
+               ln_net_layer_name ln_net_num_act_layers ln_net_act_node ln_net_num_tensors ln_net_tensor \
+               ln_net_num_params ln_net_num_stats
 comma       := ,
 empty       :=
 space       := $(empty) $(empty)

@@ -1,9 +1,8 @@
 /* lenet.h - the whole public API of the LeNet Lab training core.
  *
- * A LeNet-5 for 28x28 grey digits, trained by mini-batch gradient descent:
- *   input 1x28x28 -> conv1 6@5x5 -> act -> avgpool 2 -> conv2 16@5x5 -> act -> maxpool 2
- *   -> flatten 256 (C,H,W order) -> fc1 120 -> act -> dropout1 -> fc2 84 -> act -> dropout2
- *   -> fc3 10 -> softmax cross-entropy.
+ * Networks for 28x28 grey images in 10 classes, trained by mini-batch gradient descent: LeNet-5
+ * by default, or a deep MLP or a VGG-/ResNet-style CNN, each described as a list of layers
+ * (see "networks" below).
  *
  * Every fallible call returns an ln_status and, when given an ln_error, fills it with a message
  * that names what was wrong. Nothing here exits, aborts or keeps global state; a trainer owns
@@ -22,7 +21,6 @@ extern "C" {
 #define LN_IMAGE_SIDE 28
 #define LN_IMAGE_PIXELS 784
 #define LN_CLASSES 10
-#define LN_NUM_PARAMS 44426
 #define LN_MAX_BATCH 512
 #define LN_MAX_ITEMS 1000000 /* an IDX file claiming more items is rejected */
 /* A batch loss above this counts as divergence, like a NaN: the softmax is computed stably, so a
@@ -44,34 +42,85 @@ typedef struct {
     char msg[256];
 } ln_error;
 
-/* ---- layers and parameter tensors -------------------------------------------------------- */
+/* ---- networks: a list of layers -------------------------------------------------------- */
 
-/* Layers that own parameters, in forward order. Bit (1u << layer) of a mask names a layer. */
-enum { LN_CONV1, LN_CONV2, LN_FC1, LN_FC2, LN_FC3, LN_NUM_LAYERS };
+/* A network is built from the config as a list of nodes (convolution, dense, batch norm,
+ * activation, pooling, dropout, residual add), and everything about it follows from the list:
+ * its parameter tensors (with PyTorch names), their places in the one parameter buffer, the
+ * batch-norm statistics, the shapes. The families (ln_config.model):
+ *   lenet5  conv1 6@5x5 -> [bn1] -> act -> avgpool 2 -> conv2 16@5x5 -> [bn2] -> act -> maxpool 2
+ *           -> flatten 256 (C,H,W) -> fc1 120 -> [bn3] -> act -> dropout1 -> fc2 84 -> [bn4] -> act
+ *           -> dropout2 -> fc3 10
+ *   mlp     784 -> fc1 (hidden_units) -> [bn] -> act -> dropout1 -> ... hidden_layers of them ...
+ *           -> fc 10. With skip, after the first hidden layer the others pair up into blocks
+ *           x -> fc -> [bn] -> act -> fc -> [bn] -> + x -> act (an odd one out stays plain).
+ *   cnn     a VGG-style stack of conv_layers 3x3 "same" convolutions: conv1 (channels) at 28x28
+ *           -> maxpool -> stage 1 at 14x14 (channels) -> maxpool -> stage 2 at 7x7 (2 x channels,
+ *           its first conv widens) -> global average pool -> dropout1 -> fc 10; each conv is
+ *           followed by [bn] and act. With skip (ResNet-style), each stage's convs of equal width
+ *           pair up into blocks with an identity skip, as in the mlp.
+ * Every conv and dense layer is a "layer" for the metrics and the freeze mask; its batch norm
+ * belongs to it. The softmax cross-entropy follows the last layer. */
+#define LN_MAX_LAYERS 32      /* conv and dense layers in one network */
+#define LN_MAX_NODES 160
+#define LN_MAX_PARAMS 8388608 /* 2^23 trainable parameters: the largest allowed network */
+#define LN_LENET5_PARAMS 44426
 
-/* Layers followed by an activation (conv1, conv2, fc1, fc2): the first LN_NUM_ACT_LAYERS layers. */
-#define LN_NUM_ACT_LAYERS 4
+/* LeNet-5's layers, in forward order; bit (1u << layer) of a freeze mask names one. */
+enum { LN_CONV1, LN_CONV2, LN_FC1, LN_FC2, LN_FC3 };
+
 /* A tanh output with |y| above this, or a sigmoid output below 1 - this or above it, is saturated. */
 #define LN_SATURATION 0.99f
+/* Batch norm as Keras has it: moving = momentum * moving + (1 - momentum) * batch statistic
+ * (the biased variance), and epsilon inside the square root. */
+#define LN_BN_MOMENTUM 0.99f
+#define LN_BN_EPSILON 1e-3f
 
-#define LN_NUM_TENSORS 10
+typedef enum { LN_MODEL_LENET5, LN_MODEL_MLP, LN_MODEL_CNN, LN_NUM_MODELS } ln_model_family;
 
-/* Parameter tensors with PyTorch names and shapes, laid out back to back in one float buffer in
- * this order: conv1.weight [6,1,5,5], conv1.bias [6], conv2.weight [16,6,5,5], conv2.bias [16],
- * fc1.weight [120,256], fc1.bias [120], fc2.weight [84,120], fc2.bias [84], fc3.weight [10,84],
- * fc3.bias [10]. Dense weights are [out][in]. */
+typedef enum {
+    LN_OP_CONV,      /* 5x5 valid (lenet5) or 3x3 same (cnn), stride 1 */
+    LN_OP_DENSE,     /* reads its input flattened, C,H,W order */
+    LN_OP_BATCHNORM,
+    LN_OP_ACT,
+    LN_OP_AVGPOOL,   /* 2x2, stride 2 */
+    LN_OP_MAXPOOL,   /* 2x2, stride 2 */
+    LN_OP_GAP,       /* global average pooling */
+    LN_OP_DROPOUT,   /* inverted; present only with a rate above 0 */
+    LN_OP_ADD,       /* adds the output of node skip_from */
+    LN_NUM_OPS
+} ln_op;
+
+typedef enum {
+    LN_TENSOR_KERNEL, /* regularised; adamw's decay applies */
+    LN_TENSOR_BIAS,
+    LN_TENSOR_GAMMA, /* batch norm's scale, never regularised */
+    LN_TENSOR_BETA,
+    LN_TENSOR_MEAN, /* batch norm's moving statistics: not trained, in the statistics buffer */
+    LN_TENSOR_VAR
+} ln_tensor_kind;
+
 typedef struct {
-    const char *name;
-    int layer;     /* LN_CONV1 .. LN_FC3 */
-    int is_weight; /* 1 for a kernel (regularised), 0 for a bias */
+    char name[24];  /* PyTorch's: "conv1.weight", "bn1.running_var" */
+    int kind;       /* ln_tensor_kind */
+    int layer;      /* the layer it belongs to */
+    int is_weight;  /* 1 for a kernel (regularised) */
     int ndim;
-    int shape[4];
-    int offset; /* first float in the parameter buffer */
+    int shape[4];   /* conv kernels [out][in][k][k], dense [out][in] */
+    int offset;     /* first float in the parameter buffer, or for MEAN and VAR in the statistics buffer */
     int count;
 } ln_tensor_info;
 
-const ln_tensor_info *ln_tensor(int i); /* 0 <= i < LN_NUM_TENSORS, else NULL */
-const char *ln_layer_name(int layer);   /* "conv1" .. "fc3", NULL when out of range */
+typedef struct {
+    char name[16];  /* "conv1", "bn1", "relu1", "maxpool1", "dropout1", "add1", "gap" */
+    int op;         /* ln_op */
+    int shape[3];   /* output C, H, W; a dense output is C x 1 x 1 */
+    int layer;      /* the conv or dense layer it belongs to or follows; -1 before the first */
+    int params;     /* its trainable parameters */
+    int skip_from;  /* add: the node whose output is added; -1 otherwise */
+} ln_node_info;
+
+typedef struct ln_net ln_net;
 
 /* ---- configuration ----------------------------------------------------------------------- */
 
@@ -106,6 +155,13 @@ typedef enum {
 /* Ranges and defaults: the table in config.c. */
 typedef struct {
     /* model */
+    int model;         /* ln_model_family */
+    int hidden_layers; /* mlp */
+    int hidden_units;  /* mlp */
+    int conv_layers;   /* cnn */
+    int channels;      /* cnn: the first stage's */
+    int batch_norm;    /* after every conv and dense layer but the last, before the activation */
+    int skip;          /* identity skips (mlp, cnn) */
     int activation; /* ln_activation */
     int init;       /* ln_init, for kernels; biases start at zero */
     /* regulariser on kernels: L1 lambda*sum|w|, L2 lambda*sum w^2,
@@ -113,8 +169,8 @@ typedef struct {
     int reg;
     float reg_lambda;
     float reg_l1_ratio;
-    float dropout1; /* after fc1, inverted */
-    float dropout2; /* after fc2 */
+    float dropout1; /* lenet5: after fc1; mlp: after every hidden layer; cnn: before fc */
+    float dropout2; /* lenet5: after fc2 */
     /* optimiser (Keras's update rules) */
     int optimizer;
     float lr;
@@ -124,6 +180,7 @@ typedef struct {
     float epsilon;      /* adam, rmsprop, adagrad */
     float adagrad_init; /* adagrad's initial accumulator */
     float weight_decay; /* adamw: w -= lr * weight_decay * w on kernels each step */
+    float clip_norm;    /* above 0: the gradient is scaled down to this global L2 norm when longer */
     /* schedule */
     int batch_size;
     int epochs;
@@ -143,7 +200,10 @@ typedef struct {
     int patience;
     float min_delta;
     int restore_best;
-    uint32_t freeze_mask; /* bit (1u << layer): that layer's parameters are not updated */
+    uint32_t freeze_mask; /* bit (1u << layer): that layer's parameters are not updated (lenet5) */
+    /* the activation layer (1 = the first) whose pre-activation percentiles ln_metrics reports;
+     * 0 = the last */
+    int watch;
     uint32_t seed;
 } ln_config;
 
@@ -151,9 +211,27 @@ typedef struct {
  * 10000 training samples, seed 1, …: the table in config.c). */
 void ln_config_default(ln_config *c);
 
-/* Checks every field against its range in config.c, and that early stopping has a validation
- * set; nothing here depends on the data. */
+/* Checks every field against its range in config.c, that early stopping has a validation set,
+ * and that the network fits its family and LN_MAX_PARAMS; nothing here depends on the data. */
 ln_status ln_config_check(const ln_config *c, ln_error *err);
+
+/* ---- describing a network ----------------------------------------------------------------- */
+
+/* Builds the description of the config's network, without buffers for training. */
+ln_status ln_net_create(ln_net **out, const ln_config *cfg, ln_error *err);
+void ln_net_free(ln_net *n);
+int ln_net_num_nodes(const ln_net *n);
+const ln_node_info *ln_net_node(const ln_net *n, int i); /* NULL when out of range */
+int ln_net_num_layers(const ln_net *n);
+const char *ln_net_layer_name(const ln_net *n, int layer); /* NULL when out of range */
+/* Activation layers: the nodes with an activation, in order; ln_metrics' per-activation arrays
+ * follow this order. Returns the node index, -1 when out of range. */
+int ln_net_num_act_layers(const ln_net *n);
+int ln_net_act_node(const ln_net *n, int i);
+int ln_net_num_tensors(const ln_net *n);
+const ln_tensor_info *ln_net_tensor(const ln_net *n, int i); /* NULL when out of range */
+int ln_net_num_params(const ln_net *n); /* trainable floats */
+int ln_net_num_stats(const ln_net *n);  /* batch-norm moving statistics */
 
 /* ---- data -------------------------------------------------------------------------------- */
 
@@ -174,7 +252,7 @@ int ln_dataset_label(const ln_dataset *d, int i);
 
 typedef struct ln_trainer ln_trainer;
 
-/* Builds a model and everything its training needs. The datasets are borrowed: they must outlive
+/* Builds a network and everything its training needs. The datasets are borrowed: they must outlive
  * the trainer. Initial weights come from the seed's initialisation stream. */
 ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dataset *train,
                             const ln_dataset *test, ln_error *err);
@@ -226,8 +304,15 @@ typedef struct {
     float loss;    /* mean cross-entropy */
     float penalty; /* regulariser term */
     float acc;
-    float grad_norm[LN_NUM_LAYERS];   /* L2 norm of the data+penalty gradient, weight and bias */
-    float weight_norm[LN_NUM_LAYERS]; /* L2 norm of the layer's parameters */
+    /* Per-layer arrays hold ln_net_num_layers entries (then zeros); per-activation arrays hold
+     * ln_net_num_act_layers. */
+    float grad_norm[LN_MAX_LAYERS];   /* L2 norm of the data+penalty gradient, all the layer's tensors */
+    float weight_norm[LN_MAX_LAYERS]; /* L2 norm of the layer's parameters */
+    float update_ratio[LN_MAX_LAYERS]; /* ||w after - w before|| / ||w before|| over the step */
+    float grad_total; /* global L2 norm of the gradient, before clipping */
+    /* 15th, 50th and 85th percentiles of the watched activation layer's inputs (the
+     * pre-activations) over the batch */
+    float pre_p15, pre_p50, pre_p85;
     /* the last evaluation batch: its split (an ln_phase) and the samples of it done so far */
     int32_t eval_split, eval_done, eval_total;
     /* the last completed epoch (loss = cross-entropy; penalty apart) */
@@ -236,13 +321,13 @@ typedef struct {
     float test_loss, test_acc;
     float epoch_penalty;
     float sparsity;                      /* fraction of kernel weights with |w| < 1e-3 */
-    float layer_sparsity[LN_NUM_LAYERS];
+    float layer_sparsity[LN_MAX_LAYERS];
     /* the same epoch's training steps: means of the step losses and accuracies, mean and max of
      * the gradient norms, and the weight norms once its last step was taken */
     float epoch_loss, epoch_acc;
-    float grad_mean[LN_NUM_LAYERS];
-    float grad_max[LN_NUM_LAYERS];
-    float epoch_weight_norm[LN_NUM_LAYERS];
+    float grad_mean[LN_MAX_LAYERS];
+    float grad_max[LN_MAX_LAYERS];
+    float epoch_weight_norm[LN_MAX_LAYERS];
     int32_t best_epoch; /* early stopping: the epoch with the lowest validation loss */
     float best_val_loss;
     /* restore-best put that epoch's weights back at the end (after an early stop or the last
@@ -253,28 +338,43 @@ typedef struct {
      * hashes agree step by step saw the same batches. */
     uint32_t batch_hash;
     /* Activation statistics of the last completed epoch, read (never changed) while the training
-     * subset is evaluated, per activation layer conv1, conv2, fc1, fc2. dead: with relu, the
+     * subset is evaluated, per activation layer (LeNet-5: conv1, conv2, fc1, fc2). dead: with relu, the
      * fraction of units that output 0 for every evaluated sample (a conv unit is a feature map, so
      * it is dead when it is 0 at every position); NaN for tanh and sigmoid. saturated: with tanh,
      * the fraction of all outputs with |y| > LN_SATURATION; with sigmoid, below 1 - LN_SATURATION
      * or above it; NaN for relu. */
-    float dead[LN_NUM_ACT_LAYERS];
-    float saturated[LN_NUM_ACT_LAYERS];
+    float dead[LN_MAX_LAYERS];
+    float saturated[LN_MAX_LAYERS];
+    float act_mean[LN_MAX_LAYERS]; /* mean and standard deviation of all the layer's outputs */
+    float act_std[LN_MAX_LAYERS];
 } ln_metrics;
 
 void ln_trainer_metrics(const ln_trainer *t, ln_metrics *m);
+
+/* The trainer's network (owned by the trainer). */
+const ln_net *ln_trainer_net(const ln_trainer *t);
 
 /* Counts the layer's kernel weights into `bins` equal bins over [-r, r], r = max |w| (r = 1e-3
  * when every weight is 0); writes r to *range. */
 ln_status ln_trainer_histogram(const ln_trainer *t, int layer, int bins, uint32_t *counts,
                                float *range, ln_error *err);
 
-/* The LN_NUM_PARAMS parameters, in ln_tensor order. */
+/* Counts the outputs of activation layer `act_layer` for the last batch the network saw (a
+ * training step or an evaluation batch) into `bins` equal bins over [lo, hi]: [0, 1] for
+ * sigmoid, [-1, 1] for tanh, [0, max] for relu. */
+ln_status ln_trainer_act_histogram(const ln_trainer *t, int act_layer, int bins, uint32_t *counts,
+                                   float *lo, float *hi, ln_error *err);
+
+/* The ln_net_num_params parameters, in ln_net_tensor order. */
 const float *ln_trainer_params(const ln_trainer *t);
+/* The ln_net_num_stats batch-norm moving statistics (the MEAN and VAR tensors). */
+const float *ln_trainer_stats(const ln_trainer *t);
 
 /* Replaces every parameter. All values must be finite; on error nothing changes. Resets the
  * optimiser state. */
 ln_status ln_trainer_set_params(ln_trainer *t, const float *params, ln_error *err);
+/* Replaces the moving statistics; every value finite, variances not negative. */
+ln_status ln_trainer_set_stats(ln_trainer *t, const float *stats, ln_error *err);
 
 /* Draws fresh initial weights for one layer (zero bias) from the initialisation stream, as for
  * a new classifier head when fine-tuning. */

@@ -4,9 +4,11 @@
  * drift. A new setting is a field in lenet.h, a row here, its use, and its schema entry. */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
+#include "net.h"
 
 #define ROW(kind, field, def, lo, hi, choices) {#field, offsetof(ln_config, field), kind, def, lo, hi, choices}
 #define INT(field, def, lo, hi) ROW(LN_KIND_INT, field, def, lo, hi, NULL)
@@ -17,6 +19,13 @@
 
 /* The ranges are the playground's: the training and test sizes are those of MNIST's files. */
 const ln_config_field LN_CONFIG_FIELDS[] = {
+    ENUM(model, LN_MODEL_LENET5, LN_NUM_MODELS, "lenet5, mlp, cnn"),
+    INT(hidden_layers, 3, 1, 30),
+    INT(hidden_units, 100, 8, 512),
+    INT(conv_layers, 8, 3, 20),
+    INT(channels, 8, 4, 32),
+    BOOL(batch_norm, 0),
+    BOOL(skip, 0),
     ENUM(activation, LN_ACT_RELU, LN_NUM_ACTS, "relu, tanh, sigmoid"),
     ENUM(init, LN_INIT_GLOROT_UNIFORM, LN_NUM_INITS,
          "zeros, random_uniform, random_normal, glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal"),
@@ -34,6 +43,7 @@ const ln_config_field LN_CONFIG_FIELDS[] = {
     FLOAT(epsilon, 1e-7, 1e-10, 1),
     FLOAT(adagrad_init, 0.1, 0, 10),
     FLOAT(weight_decay, 0.004, 0, 1),
+    FLOAT(clip_norm, 0, 0, 100),
     INT(batch_size, 32, 1, LN_MAX_BATCH),
     INT(epochs, 10, 1, 200),
     INT(train_size, 10000, 100, 60000),
@@ -47,8 +57,9 @@ const ln_config_field LN_CONFIG_FIELDS[] = {
     INT(patience, 3, 1, 100),
     FLOAT(min_delta, 0, 0, 10),
     BOOL(restore_best, 1),
-    UINT(freeze_mask, 0, 0, (1u << LN_NUM_LAYERS) - 1), /* bit (1u << layer): not updated */
+    UINT(freeze_mask, 0, 0, (1u << 5) - 1), /* bit (1u << layer) of LeNet-5's five: not updated */
     UINT(seed, 1, 0, 4294967295.0),
+    INT(watch, 0, 0, LN_MAX_LAYERS - 1),
 };
 const int LN_NUM_CONFIG_FIELDS = (int)(sizeof LN_CONFIG_FIELDS / sizeof LN_CONFIG_FIELDS[0]);
 
@@ -95,5 +106,10 @@ ln_status ln_config_check(const ln_config *c, ln_error *err) {
     }
     if (c->early_stopping && c->val_size == 0)
         return ln_fail(err, LN_E_ARG, "early stopping monitors the validation loss: it needs a validation set");
-    return LN_OK;
+    /* The network must fit its family and the size limit. */
+    ln_net *n = malloc(sizeof *n);
+    if (!n) return ln_fail(err, LN_E_NOMEM, "no memory to check the network");
+    ln_status s = net_build(n, c, err);
+    free(n);
+    return s;
 }

@@ -24,11 +24,4 @@ ln_status ln_fail(ln_error *err, ln_status status, const char *fmt, ...)
 #endif
     ;
 
-/* Fan-in and fan-out of a layer's kernel, as Keras counts them (conv: channels x kernel area). */
-void ln_layer_fans(int layer, int *fan_in, int *fan_out);
-
-/* The layer's kernel and bias tensors. */
-const ln_tensor_info *ln_layer_weight(int layer);
-const ln_tensor_info *ln_layer_bias(int layer);
-
 #endif

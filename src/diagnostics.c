@@ -22,44 +22,74 @@ static double sum_squares(const float *x, int n) {
     return sum;
 }
 
-float diag_layer_norm(const float *v, int layer) {
-    const ln_tensor_info *w = ln_layer_weight(layer), *b = ln_layer_bias(layer);
-    return (float)sqrt(sum_squares(v + w->offset, w->count) + sum_squares(v + b->offset, b->count));
+float diag_layer_norm(const ln_net *n, const float *v, int layer) {
+    double sum = 0.0;
+    for (int i = 0; i < n->num_tensors; i++) {
+        const ln_tensor_info *t = &n->tensors[i];
+        if (t->layer == layer && t->kind <= LN_TENSOR_BETA) sum += sum_squares(v + t->offset, t->count);
+    }
+    return (float)sqrt(sum);
 }
 
-float diag_sparsity(const float *params, float *per_layer) {
+float diag_layer_distance(const ln_net *n, const float *a, const float *b, int layer) {
+    double sum = 0.0;
+    for (int i = 0; i < n->num_tensors; i++) {
+        const ln_tensor_info *t = &n->tensors[i];
+        if (t->layer != layer || t->kind > LN_TENSOR_BETA) continue;
+        for (int k = t->offset; k < t->offset + t->count; k++) {
+            double d = (double)a[k] - b[k];
+            sum += d * d;
+        }
+    }
+    return (float)sqrt(sum);
+}
+
+/* The layer's kernel tensor. */
+static const ln_tensor_info *kernel(const ln_net *n, int layer) {
+    for (int i = 0; i < n->num_tensors; i++)
+        if (n->tensors[i].layer == layer && n->tensors[i].kind == LN_TENSOR_KERNEL) return &n->tensors[i];
+    return NULL;
+}
+
+float diag_sparsity(const ln_net *n, const float *params, float *per_layer) {
     long small = 0, total = 0;
-    for (int l = 0; l < LN_NUM_LAYERS; l++) {
-        const ln_tensor_info *w = ln_layer_weight(l);
-        long n = 0;
-        for (int i = 0; i < w->count; i++) n += fabsf(params[w->offset + i]) < LN_SPARSE_THRESHOLD;
-        per_layer[l] = (float)n / (float)w->count;
-        small += n;
+    for (int l = 0; l < n->num_layers; l++) {
+        const ln_tensor_info *w = kernel(n, l);
+        long count = 0;
+        for (int i = 0; i < w->count; i++) count += fabsf(params[w->offset + i]) < LN_SPARSE_THRESHOLD;
+        per_layer[l] = (float)count / (float)w->count;
+        small += count;
         total += w->count;
     }
     return (float)small / (float)total;
 }
 
-void diag_histogram(const float *params, int layer, int bins, uint32_t *counts, float *range) {
-    const ln_tensor_info *w = ln_layer_weight(layer);
+void diag_bin(const float *x, long count, float lo, float hi, int bins, uint32_t *counts) {
+    for (int i = 0; i < bins; i++) counts[i] = 0;
+    for (long i = 0; i < count; i++) {
+        int k = (int)((x[i] - lo) / (hi - lo) * (float)bins);
+        counts[k < 0 ? 0 : k >= bins ? bins - 1 : k]++;
+    }
+}
+
+void diag_histogram(const ln_net *n, const float *params, int layer, int bins, uint32_t *counts, float *range) {
+    const ln_tensor_info *w = kernel(n, layer);
     const float *p = params + w->offset;
     float r = 0.0f;
     for (int i = 0; i < w->count; i++) r = fmaxf(r, fabsf(p[i]));
     if (r == 0.0f) r = LN_SPARSE_THRESHOLD;
-    for (int i = 0; i < bins; i++) counts[i] = 0;
-    for (int i = 0; i < w->count; i++) {
-        int k = (int)((p[i] + r) / (2.0f * r) * (float)bins);
-        counts[k < 0 ? 0 : k >= bins ? bins - 1 : k]++;
-    }
+    diag_bin(p, w->count, -r, r, bins, counts);
     *range = r;
 }
 
 void diag_activations(const float *y, int B, int units, int per_unit, int act, uint8_t *alive,
-                      long *saturated) {
+                      long *saturated, double *sums) {
     long n = 0;
+    double sum = 0.0, sum_sq = 0.0;
     for (int b = 0; b < B; b++)
         for (int u = 0; u < units; u++) {
             const float *p = y + ((size_t)b * units + u) * per_unit;
+            for (int i = 0; i < per_unit; i++) sum += p[i], sum_sq += (double)p[i] * p[i];
             if (act == LN_ACT_RELU) {
                 if (alive[u]) continue;
                 for (int i = 0; i < per_unit; i++)
@@ -74,4 +104,6 @@ void diag_activations(const float *y, int B, int units, int per_unit, int act, u
             }
         }
     *saturated += n;
+    sums[0] += sum;
+    sums[1] += sum_sq;
 }

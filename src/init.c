@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "net.h"
 #include "training.h"
 
 /* Standard deviation of a standard normal truncated to [-2, 2]: the *_normal initialisers divide
@@ -16,10 +17,17 @@ static double truncated_normal(ln_rng *rng) {
     }
 }
 
-void init_layer(float *params, int layer, int init, ln_rng *rng) {
-    const ln_tensor_info *w = ln_layer_weight(layer), *b = ln_layer_bias(layer);
-    int fan_in, fan_out;
-    ln_layer_fans(layer, &fan_in, &fan_out);
+void net_init_layer(const ln_net *n, float *params, int layer, int init, ln_rng *rng) {
+    const ln_tensor_info *w = NULL;
+    for (int i = 0; i < n->num_tensors; i++) {
+        const ln_tensor_info *t = &n->tensors[i];
+        if (t->layer != layer) continue;
+        if (t->kind == LN_TENSOR_KERNEL) w = t;
+        if (t->kind == LN_TENSOR_BIAS || t->kind == LN_TENSOR_BETA) memset(params + t->offset, 0, sizeof(float) * (size_t)t->count);
+        if (t->kind == LN_TENSOR_GAMMA)
+            for (int k = 0; k < t->count; k++) params[t->offset + k] = 1.0f;
+    }
+    int fan_in = n->layer_fan_in[layer], fan_out = n->layer_fan_out[layer];
     float *p = params + w->offset;
     double limit = 0.0, stddev = 0.0;
     int truncated = 1;
@@ -43,5 +51,12 @@ void init_layer(float *params, int layer, int init, ln_rng *rng) {
         else
             p[i] = 0.0f;
     }
-    memset(params + b->offset, 0, sizeof(float) * (size_t)b->count);
+}
+
+void net_init_stats(const ln_net *n, float *stats) {
+    for (int i = 0; i < n->num_tensors; i++) {
+        const ln_tensor_info *t = &n->tensors[i];
+        if (t->kind != LN_TENSOR_MEAN && t->kind != LN_TENSOR_VAR) continue;
+        for (int k = 0; k < t->count; k++) stats[t->offset + k] = t->kind == LN_TENSOR_VAR ? 1.0f : 0.0f;
+    }
 }

@@ -1,8 +1,9 @@
 /* regularizer.c - L1, L2 and ElasticNet on kernels (Keras's conventions: L2 has no 1/2,
- * d|w|/dw = sign(w) with sign(0) = 0). Biases are never penalised. */
+ * d|w|/dw = sign(w) with sign(0) = 0). Biases and batch norm's scales and shifts are never penalised. */
 #include <math.h>
 
 #include "core.h"
+#include "net.h"
 #include "training.h"
 
 /* Weights of the L1 and L2 terms for the configured regulariser. */
@@ -17,12 +18,13 @@ static void reg_weights(const ln_config *c, double *l1, double *l2) {
     }
 }
 
-double reg_penalty(const ln_config *c, const float *params) {
+double reg_penalty(const ln_config *c, const ln_net *n, const float *params) {
     double l1, l2, sum_abs = 0.0, sum_sq = 0.0;
     reg_weights(c, &l1, &l2);
     if (l1 == 0.0 && l2 == 0.0) return 0.0;
-    for (int layer = 0; layer < LN_NUM_LAYERS; layer++) {
-        const ln_tensor_info *w = ln_layer_weight(layer);
+    for (int k = 0; k < n->num_tensors; k++) {
+        const ln_tensor_info *w = &n->tensors[k];
+        if (!w->is_weight) continue;
         for (int i = 0; i < w->count; i++) {
             double x = params[w->offset + i];
             sum_abs += fabs(x);
@@ -32,13 +34,14 @@ double reg_penalty(const ln_config *c, const float *params) {
     return l1 * sum_abs + l2 * sum_sq;
 }
 
-void reg_add_grad(const ln_config *c, const float *params, float *grads) {
+void reg_add_grad(const ln_config *c, const ln_net *n, const float *params, float *grads) {
     double l1d, l2d;
     reg_weights(c, &l1d, &l2d);
     if (l1d == 0.0 && l2d == 0.0) return;
     float l1 = (float)l1d, l2x2 = (float)(2.0 * l2d);
-    for (int layer = 0; layer < LN_NUM_LAYERS; layer++) {
-        const ln_tensor_info *w = ln_layer_weight(layer);
+    for (int k = 0; k < n->num_tensors; k++) {
+        const ln_tensor_info *w = &n->tensors[k];
+        if (!w->is_weight) continue;
         for (int i = w->offset; i < w->offset + w->count; i++) {
             float x = params[i];
             float sign = (float)((x > 0.0f) - (x < 0.0f));

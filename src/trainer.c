@@ -7,17 +7,12 @@
 
 #include "core.h"
 #include "diagnostics.h"
-#include "model.h"
+#include "net.h"
 #include "rng.h"
 #include "training.h"
 
 #define EVAL_CHUNK 256
 #define TRAIN_EVAL_MAX 10000
-
-/* The activation layers' units (a conv unit is a feature map) and outputs per unit. */
-static const int ACT_UNITS[LN_NUM_ACT_LAYERS] = {6, 16, 120, 84};
-static const int ACT_PER_UNIT[LN_NUM_ACT_LAYERS] = {24 * 24, 8 * 8, 1, 1};
-#define ACT_UNITS_TOTAL (6 + 16 + 120 + 84)
 
 /* The evaluation phases follow each other in this order (eval_chunk steps through them) and
  * share their numbers with ln_phase, which names them in ln_metrics. */
@@ -34,10 +29,12 @@ enum {
 struct ln_trainer {
     ln_config cfg;
     const ln_dataset *train, *test;
-    ln_model model;
-    /* parameter-shaped buffers, LN_NUM_PARAMS floats each, in one allocation */
+    ln_net *net;
+    int num_params, num_stats;
+    /* parameter-shaped buffers, num_params floats each, in one allocation */
     float *params, *grads, *opt_m, *opt_v, *prev_params, *best_params;
-    float *mask1, *mask2; /* [max_batch][120], [max_batch][84] */
+    /* batch norm's moving statistics, num_stats floats each: now, before the step, at the best epoch */
+    float *stats, *prev_stats, *best_stats;
     uint8_t *labels;      /* [max_batch] */
     uint8_t *train_label; /* [train file count]: the labels trained with, after label noise */
     int32_t *train_idx;   /* the training subset in its fixed order (evaluation) */
@@ -54,12 +51,13 @@ struct ln_trainer {
     long opt_t; /* optimiser steps since its state was reset */
     int wait;   /* early stopping: epochs without improvement */
     /* sums over the current epoch's training steps, for its means and maxima */
-    double sum_loss, sum_acc, sum_grad[LN_NUM_LAYERS];
-    float max_grad[LN_NUM_LAYERS];
+    double sum_loss, sum_acc, sum_grad[LN_MAX_LAYERS];
+    float max_grad[LN_MAX_LAYERS];
     int epoch_steps;
     /* activation statistics of the training subset's evaluation under way (diag_activations) */
-    uint8_t act_alive[ACT_UNITS_TOTAL];
-    long act_saturated[LN_NUM_ACT_LAYERS];
+    uint8_t *act_alive; /* [net.act_units] */
+    long act_saturated[LN_MAX_LAYERS];
+    double act_sums[LN_MAX_LAYERS][2];
     ln_metrics m, best;
 };
 
@@ -161,9 +159,18 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->test = test;
     int max_batch = cfg->batch_size > EVAL_CHUNK ? cfg->batch_size : EVAL_CHUNK;
     size_t ntrain = (size_t)ln_dataset_count(train), ntest = (size_t)ln_dataset_count(test);
-    t->params = calloc(6 * (size_t)LN_NUM_PARAMS, sizeof(float)); /* zeroed: a saved state holds them all */
-    t->mask1 = malloc(sizeof(float) * (size_t)max_batch * 120);
-    t->mask2 = malloc(sizeof(float) * (size_t)max_batch * 84);
+    t->net = calloc(1, sizeof *t->net);
+    if (!t->net) s = ln_fail(err, LN_E_NOMEM, "no memory for a network");
+    else s = net_build(t->net, cfg, err);
+    if (s != LN_OK) {
+        ln_trainer_free(t);
+        return s;
+    }
+    t->num_params = t->net->num_params;
+    t->num_stats = t->net->num_stats;
+    t->params = calloc(6 * (size_t)t->num_params, sizeof(float)); /* zeroed: a saved state holds them all */
+    t->stats = calloc(3 * (size_t)t->num_stats + 1, sizeof(float));
+    t->act_alive = calloc((size_t)t->net->act_units, 1);
     t->labels = malloc((size_t)max_batch);
     t->train_idx = malloc(sizeof(int32_t) * ntrain);
     t->epoch_idx = malloc(sizeof(int32_t) * ntrain);
@@ -173,21 +180,23 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->eval_pred = calloc(ntest, 1);
     t->best_test_pred = calloc(ntest, 1);
     t->train_label = malloc(ntrain);
-    if (!t->train_label || !t->params || !t->mask1 || !t->mask2 || !t->labels || !t->train_idx || !t->epoch_idx ||
+    if (!t->train_label || !t->params || !t->stats || !t->act_alive || !t->labels || !t->train_idx || !t->epoch_idx ||
         !t->val_idx || !t->test_idx || !t->test_pred || !t->eval_pred || !t->best_test_pred) {
         ln_trainer_free(t);
         return ln_fail(err, LN_E_NOMEM, "no memory for the trainer's buffers");
     }
-    if ((s = model_init(&t->model, max_batch, cfg->activation, err)) != LN_OK ||
+    if ((s = net_alloc(t->net, max_batch, err)) != LN_OK ||
         (s = select_samples(t, err)) != LN_OK) {
         ln_trainer_free(t);
         return s;
     }
-    t->grads = t->params + LN_NUM_PARAMS;
-    t->opt_m = t->grads + LN_NUM_PARAMS;
-    t->opt_v = t->opt_m + LN_NUM_PARAMS;
-    t->prev_params = t->opt_v + LN_NUM_PARAMS;
-    t->best_params = t->prev_params + LN_NUM_PARAMS;
+    t->grads = t->params + t->num_params;
+    t->opt_m = t->grads + t->num_params;
+    t->opt_v = t->opt_m + t->num_params;
+    t->prev_params = t->opt_v + t->num_params;
+    t->best_params = t->prev_params + t->num_params;
+    t->prev_stats = t->stats + t->num_stats;
+    t->best_stats = t->prev_stats + t->num_stats;
     compute_pixel_table(t);
     add_label_noise(t);
 
@@ -195,8 +204,9 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     rng_seed(&t->rng_shuffle, cfg->seed, LN_STREAM_SHUFFLE);
     rng_seed(&t->rng_dropout, cfg->seed, LN_STREAM_DROPOUT);
     rng_seed(&t->rng_augment, cfg->seed, LN_STREAM_AUGMENT);
-    for (int l = 0; l < LN_NUM_LAYERS; l++) init_layer(t->params, l, cfg->init, &t->rng_init);
-    optimizer_reset(cfg, t->opt_m, t->opt_v, LN_NUM_PARAMS);
+    for (int l = 0; l < t->net->num_layers; l++) net_init_layer(t->net, t->params, l, cfg->init, &t->rng_init);
+    net_init_stats(t->net, t->stats);
+    optimizer_reset(cfg, t->opt_m, t->opt_v, t->num_params);
 
     t->m.steps_per_epoch = (t->train_count + cfg->batch_size - 1) / cfg->batch_size;
     t->m.train_count = t->train_count;
@@ -205,10 +215,13 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
     t->m.train_loss = t->m.train_acc = t->m.val_loss = t->m.val_acc = NAN;
     t->m.test_loss = t->m.test_acc = t->m.best_val_loss = NAN;
     t->m.epoch_loss = t->m.epoch_acc = NAN;
-    for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.grad_mean[l] = t->m.grad_max[l] = t->m.epoch_weight_norm[l] = NAN;
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) t->m.dead[l] = t->m.saturated[l] = NAN;
-    t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
-    for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
+    t->m.grad_total = t->m.pre_p15 = t->m.pre_p50 = t->m.pre_p85 = NAN;
+    for (int l = 0; l < t->net->num_layers; l++) {
+        t->m.grad_mean[l] = t->m.grad_max[l] = t->m.epoch_weight_norm[l] = t->m.update_ratio[l] = NAN;
+        t->m.weight_norm[l] = diag_layer_norm(t->net, t->params, l);
+    }
+    for (int l = 0; l < t->net->num_act; l++) t->m.dead[l] = t->m.saturated[l] = t->m.act_mean[l] = t->m.act_std[l] = NAN;
+    t->m.sparsity = diag_sparsity(t->net, t->params, t->m.layer_sparsity);
     t->phase = PH_TRAIN;
     *out = t;
     return LN_OK;
@@ -216,10 +229,10 @@ ln_status ln_trainer_create(ln_trainer **out, const ln_config *cfg, const ln_dat
 
 void ln_trainer_free(ln_trainer *t) {
     if (!t) return;
-    model_free(&t->model);
+    ln_net_free(t->net);
     free(t->params);
-    free(t->mask1);
-    free(t->mask2);
+    free(t->stats);
+    free(t->act_alive);
     free(t->labels);
     free(t->train_idx);
     free(t->epoch_idx);
@@ -237,7 +250,7 @@ void ln_trainer_free(ln_trainer *t) {
  * index (the training labels after noise), or NULL for the file's own. */
 static void load_batch(ln_trainer *t, const ln_dataset *d, const int32_t *idx, int n, int augment,
                        const uint8_t *labels) {
-    float *x = t->model.x;
+    float *x = t->net->x;
     int s = augment ? t->cfg.augment_shift : 0;
     for (int b = 0; b < n; b++, x += LN_IMAGE_PIXELS) {
         const uint8_t *img = ln_dataset_image(d, idx[b]);
@@ -267,6 +280,7 @@ static int argmax10(const float *p) {
 static int layer_frozen(const ln_trainer *t, int layer) { return (t->cfg.freeze_mask >> layer) & 1; }
 
 static ln_status diverge(ln_trainer *t, ln_event *ev, ln_error *err, const char *what) {
+    memcpy(t->stats, t->prev_stats, sizeof(float) * (size_t)t->num_stats);
     t->phase = PH_DONE;
     t->m.stop_reason = LN_STOP_DIVERGED;
     *ev = LN_EV_DONE;
@@ -274,54 +288,74 @@ static ln_status diverge(ln_trainer *t, ln_event *ev, ln_error *err, const char 
                    t->m.step + 1, t->m.epoch + 1, what);
 }
 
+/* The global norm of the trained layers' gradient (their per-layer norms, already in the
+ * metrics); above clip_norm, every trained gradient is scaled down to that length. */
+static void clip_gradient(ln_trainer *t) {
+    double sum = 0.0;
+    for (int l = 0; l < t->net->num_layers; l++) sum += (double)t->m.grad_norm[l] * t->m.grad_norm[l];
+    t->m.grad_total = (float)sqrt(sum);
+    if (t->cfg.clip_norm <= 0.0f || t->m.grad_total <= t->cfg.clip_norm) return;
+    float scale = t->cfg.clip_norm / t->m.grad_total;
+    for (int i = 0; i < t->net->num_tensors; i++) {
+        const ln_tensor_info *ti = &t->net->tensors[i];
+        if (ti->kind > LN_TENSOR_BETA || layer_frozen(t, ti->layer)) continue;
+        for (int k = ti->offset; k < ti->offset + ti->count; k++) t->grads[k] *= scale;
+    }
+}
+
 static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
     const ln_config *c = &t->cfg;
+    ln_net *net = t->net;
     if (t->cursor == 0) shuffle(t->epoch_idx, t->train_count, &t->rng_shuffle);
     int start = t->cursor * c->batch_size, n = min_int(c->batch_size, t->train_count - start);
     load_batch(t, t->train, t->epoch_idx + start, n, 1, t->train_label);
     uint32_t hash = 2166136261u;
     for (int b = 0; b < n; b++) hash = (hash ^ (uint32_t)t->epoch_idx[start + b]) * 16777619u;
     t->m.batch_hash = hash;
-    const float *mask1 = NULL, *mask2 = NULL;
-    if (c->dropout1 > 0.0f) dropout_mask(t->mask1, n * 120, c->dropout1, &t->rng_dropout), mask1 = t->mask1;
-    if (c->dropout2 > 0.0f) dropout_mask(t->mask2, n * 84, c->dropout2, &t->rng_dropout), mask2 = t->mask2;
+    net_draw_masks(net, n, &t->rng_dropout);
 
-    float loss = model_forward(&t->model, t->params, t->labels, n, mask1, mask2);
+    memcpy(t->prev_stats, t->stats, sizeof(float) * (size_t)t->num_stats);
+    float loss = net_forward(net, t->params, t->stats, t->labels, n, 1);
     int correct = 0;
-    for (int b = 0; b < n; b++) correct += argmax10(t->model.probs + b * LN_CLASSES) == t->labels[b];
+    for (int b = 0; b < n; b++) correct += argmax10(net->probs + b * LN_CLASSES) == t->labels[b];
     t->m.loss = loss;
     t->m.acc = (float)correct / (float)n;
+    t->m.pre_p15 = net->pct[0], t->m.pre_p50 = net->pct[1], t->m.pre_p85 = net->pct[2];
     if (!isfinite(loss)) return diverge(t, ev, err, "the loss is not finite");
     if (loss > LN_DIVERGED_LOSS) return diverge(t, ev, err, "the loss exceeded 1000");
 
-    memset(t->grads, 0, sizeof(float) * LN_NUM_PARAMS);
-    model_backward(&t->model, t->params, t->grads, t->labels, n, mask1, mask2, c->freeze_mask);
-    t->m.penalty = (float)reg_penalty(c, t->params);
-    reg_add_grad(c, t->params, t->grads);
-    for (int l = 0; l < LN_NUM_LAYERS; l++) {
-        t->m.grad_norm[l] = layer_frozen(t, l) ? 0.0f : diag_layer_norm(t->grads, l);
+    memset(t->grads, 0, sizeof(float) * (size_t)t->num_params);
+    net_backward(net, t->params, t->grads, t->labels, n, c->freeze_mask);
+    t->m.penalty = (float)reg_penalty(c, net, t->params);
+    reg_add_grad(c, net, t->params, t->grads);
+    for (int l = 0; l < net->num_layers; l++) {
+        t->m.grad_norm[l] = layer_frozen(t, l) ? 0.0f : diag_layer_norm(net, t->grads, l);
         if (!isfinite(t->m.grad_norm[l])) return diverge(t, ev, err, "a gradient is not finite");
     }
+    clip_gradient(t);
 
-    memcpy(t->prev_params, t->params, sizeof(float) * LN_NUM_PARAMS);
+    memcpy(t->prev_params, t->params, sizeof(float) * (size_t)t->num_params);
     t->opt_t++;
-    for (int i = 0; i < LN_NUM_TENSORS; i++) {
-        const ln_tensor_info *ti = ln_tensor(i);
-        if (layer_frozen(t, ti->layer)) continue;
+    for (int i = 0; i < net->num_tensors; i++) {
+        const ln_tensor_info *ti = &net->tensors[i];
+        if (ti->kind > LN_TENSOR_BETA || layer_frozen(t, ti->layer)) continue;
         optimizer_step(c, t->params + ti->offset, t->grads + ti->offset, t->opt_m + ti->offset,
                        t->opt_v + ti->offset, ti->count, t->opt_t, ti->is_weight);
     }
-    for (int l = 0; l < LN_NUM_LAYERS; l++) {
-        t->m.weight_norm[l] = diag_layer_norm(t->params, l);
+    for (int l = 0; l < net->num_layers; l++) {
+        float before = t->m.weight_norm[l];
+        t->m.weight_norm[l] = diag_layer_norm(net, t->params, l);
+        t->m.update_ratio[l] = diag_layer_distance(net, t->params, t->prev_params, l) / before;
         if (!isfinite(t->m.weight_norm[l])) {
-            memcpy(t->params, t->prev_params, sizeof(float) * LN_NUM_PARAMS);
+            memcpy(t->params, t->prev_params, sizeof(float) * (size_t)t->num_params);
+            t->m.weight_norm[l] = before;
             return diverge(t, ev, err, "a weight is not finite");
         }
     }
     t->m.step++;
     t->sum_loss += t->m.loss;
     t->sum_acc += t->m.acc;
-    for (int l = 0; l < LN_NUM_LAYERS; l++) {
+    for (int l = 0; l < net->num_layers; l++) {
         t->sum_grad[l] += t->m.grad_norm[l];
         if (t->m.grad_norm[l] > t->max_grad[l]) t->max_grad[l] = t->m.grad_norm[l];
     }
@@ -336,25 +370,30 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
 
 /* Reads the activations of the n samples just evaluated into the running statistics. */
 static void activation_stats(ln_trainer *t, int n) {
-    const float *y[LN_NUM_ACT_LAYERS] = {t->model.h1, t->model.h2, t->model.f1, t->model.f2};
     uint8_t *alive = t->act_alive;
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
-        diag_activations(y[l], n, ACT_UNITS[l], ACT_PER_UNIT[l], t->cfg.activation, alive, &t->act_saturated[l]);
-        alive += ACT_UNITS[l];
+    for (int l = 0; l < t->net->num_act; l++) {
+        const net_node *d = &t->net->nodes[t->net->act_nodes[l]];
+        int units = d->info.shape[0], per_unit = d->info.shape[1] * d->info.shape[2];
+        diag_activations(d->out, n, units, per_unit, d->act, alive, &t->act_saturated[l], t->act_sums[l]);
+        alive += units;
     }
 }
 
-/* The epoch's dead and saturated fractions once `count` training samples were evaluated. */
+/* The epoch's activation statistics once `count` training samples were evaluated. */
 static void close_activation_stats(ln_trainer *t, int count) {
     const uint8_t *alive = t->act_alive;
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
-        int dead = 0;
-        for (int u = 0; u < ACT_UNITS[l]; u++) dead += !alive[u];
-        alive += ACT_UNITS[l];
-        double outputs = (double)count * ACT_UNITS[l] * ACT_PER_UNIT[l];
-        int relu = t->cfg.activation == LN_ACT_RELU;
-        t->m.dead[l] = relu && count ? (float)dead / (float)ACT_UNITS[l] : NAN;
+    for (int l = 0; l < t->net->num_act; l++) {
+        const net_node *d = &t->net->nodes[t->net->act_nodes[l]];
+        int units = d->info.shape[0], dead = 0;
+        for (int u = 0; u < units; u++) dead += !alive[u];
+        alive += units;
+        double outputs = (double)count * units * d->info.shape[1] * d->info.shape[2];
+        int relu = d->act == LN_ACT_RELU;
+        t->m.dead[l] = relu && count ? (float)dead / (float)units : NAN;
         t->m.saturated[l] = !relu && count ? (float)(t->act_saturated[l] / outputs) : NAN;
+        double mean = count ? t->act_sums[l][0] / outputs : NAN, var = count ? t->act_sums[l][1] / outputs - mean * mean : NAN;
+        t->m.act_mean[l] = (float)mean;
+        t->m.act_std[l] = (float)sqrt(var > 0.0 ? var : 0.0);
     }
 }
 
@@ -367,8 +406,9 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
         t->eval_loss = 0.0;
         t->eval_correct = 0;
         if (t->phase == PH_EVAL_TRAIN) {
-            memset(t->act_alive, 0, sizeof t->act_alive);
+            memset(t->act_alive, 0, (size_t)t->net->act_units);
             memset(t->act_saturated, 0, sizeof t->act_saturated);
+            memset(t->act_sums, 0, sizeof t->act_sums);
         }
     }
     int n = min_int(EVAL_CHUNK, count - t->cursor);
@@ -376,10 +416,10 @@ static void eval_chunk(ln_trainer *t, ln_event *ev) {
     t->m.eval_total = count;
     if (n > 0) {
         load_batch(t, d, idx + t->cursor, n, 0, t->phase == PH_EVAL_TRAIN ? t->train_label : NULL);
-        model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
+        net_forward(t->net, t->params, t->stats, t->labels, n, 0);
         for (int b = 0; b < n; b++) {
-            int pred = argmax10(t->model.probs + b * LN_CLASSES);
-            t->eval_loss += t->model.losses[b];
+            int pred = argmax10(t->net->probs + b * LN_CLASSES);
+            t->eval_loss += t->net->losses[b];
             t->eval_correct += pred == t->labels[b];
             if (t->phase == PH_EVAL_TEST) t->eval_pred[t->cursor + b] = (uint8_t)pred;
         }
@@ -419,18 +459,18 @@ static void decide_stop(ln_trainer *t) {
 static void end_epoch(ln_trainer *t, ln_event *ev) {
     const ln_config *c = &t->cfg;
     t->m.epoch++;
-    t->m.epoch_penalty = (float)reg_penalty(c, t->params);
-    t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
+    t->m.epoch_penalty = (float)reg_penalty(c, t->net, t->params);
+    t->m.sparsity = diag_sparsity(t->net, t->params, t->m.layer_sparsity);
     double n = t->epoch_steps;
     t->m.epoch_loss = (float)(t->sum_loss / n);
     t->m.epoch_acc = (float)(t->sum_acc / n);
-    for (int l = 0; l < LN_NUM_LAYERS; l++) {
+    for (int l = 0; l < t->net->num_layers; l++) {
         t->m.grad_mean[l] = (float)(t->sum_grad[l] / n);
         t->m.grad_max[l] = t->max_grad[l];
         t->m.epoch_weight_norm[l] = t->m.weight_norm[l];
     }
     t->sum_loss = t->sum_acc = 0.0;
-    for (int l = 0; l < LN_NUM_LAYERS; l++) t->sum_grad[l] = 0.0, t->max_grad[l] = 0.0f;
+    for (int l = 0; l < t->net->num_layers; l++) t->sum_grad[l] = 0.0, t->max_grad[l] = 0.0f;
     t->epoch_steps = 0;
     if (c->early_stopping) {
         /* Keras's rule: an improvement is a drop of more than min_delta below the best. The first
@@ -439,7 +479,8 @@ static void end_epoch(ln_trainer *t, ln_event *ev) {
             t->m.best_val_loss = t->m.val_loss;
             t->m.best_epoch = t->m.epoch;
             t->wait = 0;
-            memcpy(t->best_params, t->params, sizeof(float) * LN_NUM_PARAMS);
+            memcpy(t->best_params, t->params, sizeof(float) * (size_t)t->num_params);
+            memcpy(t->best_stats, t->stats, sizeof(float) * (size_t)t->num_stats);
             memcpy(t->best_test_pred, t->test_pred, (size_t)t->test_count);
             t->best = t->m;
         } else {
@@ -454,7 +495,8 @@ static void end_epoch(ln_trainer *t, ln_event *ev) {
  * whose evaluation is already known: those exact weights were evaluated at that epoch. */
 static void finish(ln_trainer *t, ln_event *ev) {
     if (t->cfg.early_stopping && t->cfg.restore_best && t->m.best_epoch != t->m.epoch) {
-        memcpy(t->params, t->best_params, sizeof(float) * LN_NUM_PARAMS);
+        memcpy(t->params, t->best_params, sizeof(float) * (size_t)t->num_params);
+        memcpy(t->stats, t->best_stats, sizeof(float) * (size_t)t->num_stats);
         memcpy(t->test_pred, t->best_test_pred, (size_t)t->test_count);
         t->m.train_loss = t->best.train_loss, t->m.train_acc = t->best.train_acc;
         t->m.val_loss = t->best.val_loss, t->m.val_acc = t->best.val_acc;
@@ -465,7 +507,9 @@ static void finish(ln_trainer *t, ln_event *ev) {
         memcpy(t->m.epoch_weight_norm, t->best.epoch_weight_norm, sizeof t->m.epoch_weight_norm);
         memcpy(t->m.dead, t->best.dead, sizeof t->m.dead);
         memcpy(t->m.saturated, t->best.saturated, sizeof t->m.saturated);
-        for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
+        memcpy(t->m.act_mean, t->best.act_mean, sizeof t->m.act_mean);
+        memcpy(t->m.act_std, t->best.act_std, sizeof t->m.act_std);
+        for (int l = 0; l < t->net->num_layers; l++) t->m.weight_norm[l] = diag_layer_norm(t->net, t->params, l);
         t->m.restored_epoch = t->m.best_epoch;
     }
     t->phase = PH_DONE;
@@ -513,34 +557,65 @@ void ln_trainer_metrics(const ln_trainer *t, ln_metrics *m) { *m = t->m; }
 ln_status ln_trainer_histogram(const ln_trainer *t, int layer, int bins, uint32_t *counts,
                                float *range, ln_error *err) {
     if (!t || !counts || !range) return ln_fail(err, LN_E_ARG, "histogram needs a trainer and output buffers");
-    if (layer < 0 || layer >= LN_NUM_LAYERS) return ln_fail(err, LN_E_ARG, "layer %d does not exist", layer);
+    if (layer < 0 || layer >= t->net->num_layers) return ln_fail(err, LN_E_ARG, "layer %d does not exist", layer);
     if (bins < 1 || bins > 1024) return ln_fail(err, LN_E_ARG, "%d bins is outside [1, 1024]", bins);
-    diag_histogram(t->params, layer, bins, counts, range);
+    diag_histogram(t->net, t->params, layer, bins, counts, range);
     return LN_OK;
 }
 
+ln_status ln_trainer_act_histogram(const ln_trainer *t, int act_layer, int bins, uint32_t *counts,
+                                   float *lo, float *hi, ln_error *err) {
+    if (!t || !counts || !lo || !hi) return ln_fail(err, LN_E_ARG, "act_histogram needs a trainer and output buffers");
+    if (act_layer < 0 || act_layer >= t->net->num_act)
+        return ln_fail(err, LN_E_ARG, "activation layer %d does not exist (the network has %d)", act_layer, t->net->num_act);
+    if (bins < 1 || bins > 1024) return ln_fail(err, LN_E_ARG, "%d bins is outside [1, 1024]", bins);
+    const net_node *d = &t->net->nodes[t->net->act_nodes[act_layer]];
+    long count = (long)t->net->last_batch * d->info.shape[0] * d->info.shape[1] * d->info.shape[2];
+    *lo = d->act == LN_ACT_TANH ? -1.0f : 0.0f;
+    *hi = 1.0f;
+    if (d->act == LN_ACT_RELU)
+        for (long i = 0; i < count; i++) *hi = fmaxf(*hi, d->out[i]);
+    diag_bin(d->out, count, *lo, *hi, bins, counts);
+    return LN_OK;
+}
+
+const ln_net *ln_trainer_net(const ln_trainer *t) { return t ? t->net : NULL; }
 const float *ln_trainer_params(const ln_trainer *t) { return t->params; }
+const float *ln_trainer_stats(const ln_trainer *t) { return t->stats; }
+
+ln_status ln_trainer_set_stats(ln_trainer *t, const float *stats, ln_error *err) {
+    if (!t || (!stats && t->num_stats)) return ln_fail(err, LN_E_ARG, "set_stats needs a trainer and statistics");
+    for (int i = 0; i < t->net->num_tensors; i++) {
+        const ln_tensor_info *ti = &t->net->tensors[i];
+        for (int k = ti->offset; ti->kind >= LN_TENSOR_MEAN && k < ti->offset + ti->count; k++)
+            if (!isfinite(stats[k]) || (ti->kind == LN_TENSOR_VAR && stats[k] < 0.0f))
+                return ln_fail(err, LN_E_FORMAT, "%s[%d] = %g is not a %s", ti->name, k - ti->offset, stats[k],
+                               ti->kind == LN_TENSOR_VAR ? "variance" : "finite mean");
+    }
+    memcpy(t->stats, stats, sizeof(float) * (size_t)t->num_stats);
+    return LN_OK;
+}
 
 ln_status ln_trainer_set_params(ln_trainer *t, const float *params, ln_error *err) {
     if (!t || !params) return ln_fail(err, LN_E_ARG, "set_params needs a trainer and parameters");
-    for (int i = 0; i < LN_NUM_PARAMS; i++)
+    for (int i = 0; i < t->num_params; i++)
         if (!isfinite(params[i])) return ln_fail(err, LN_E_FORMAT, "parameter %d is not finite", i);
-    memcpy(t->params, params, sizeof(float) * LN_NUM_PARAMS);
-    optimizer_reset(&t->cfg, t->opt_m, t->opt_v, LN_NUM_PARAMS);
+    memcpy(t->params, params, sizeof(float) * (size_t)t->num_params);
+    optimizer_reset(&t->cfg, t->opt_m, t->opt_v, t->num_params);
     t->opt_t = 0;
-    t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
-    for (int l = 0; l < LN_NUM_LAYERS; l++) t->m.weight_norm[l] = diag_layer_norm(t->params, l);
+    t->m.sparsity = diag_sparsity(t->net, t->params, t->m.layer_sparsity);
+    for (int l = 0; l < t->net->num_layers; l++) t->m.weight_norm[l] = diag_layer_norm(t->net, t->params, l);
     return LN_OK;
 }
 
 ln_status ln_trainer_reinit_layer(ln_trainer *t, int layer, ln_error *err) {
     if (!t) return ln_fail(err, LN_E_ARG, "no trainer");
-    if (layer < 0 || layer >= LN_NUM_LAYERS) return ln_fail(err, LN_E_ARG, "layer %d does not exist", layer);
-    init_layer(t->params, layer, t->cfg.init, &t->rng_init);
-    optimizer_reset(&t->cfg, t->opt_m, t->opt_v, LN_NUM_PARAMS);
+    if (layer < 0 || layer >= t->net->num_layers) return ln_fail(err, LN_E_ARG, "layer %d does not exist", layer);
+    net_init_layer(t->net, t->params, layer, t->cfg.init, &t->rng_init);
+    optimizer_reset(&t->cfg, t->opt_m, t->opt_v, t->num_params);
     t->opt_t = 0;
-    t->m.weight_norm[layer] = diag_layer_norm(t->params, layer);
-    t->m.sparsity = diag_sparsity(t->params, t->m.layer_sparsity);
+    t->m.weight_norm[layer] = diag_layer_norm(t->net, t->params, layer);
+    t->m.sparsity = diag_sparsity(t->net, t->params, t->m.layer_sparsity);
     return LN_OK;
 }
 
@@ -548,17 +623,17 @@ ln_status ln_trainer_predict(ln_trainer *t, const float *pixels, int n, float *p
     if (!t || (n > 0 && (!pixels || !probs)) || n < 0) return ln_fail(err, LN_E_ARG, "predict needs images and room for the probabilities");
     /* The same affine map as the byte table, for pixels already in [0, 1]. */
     float shift = t->pixel[0], scale = t->pixel[255] - t->pixel[0];
-    memset(t->labels, 0, (size_t)t->model.max_batch);
-    for (int start = 0; start < n; start += t->model.max_batch) {
-        int k = min_int(t->model.max_batch, n - start);
+    memset(t->labels, 0, (size_t)t->net->max_batch);
+    for (int start = 0; start < n; start += t->net->max_batch) {
+        int k = min_int(t->net->max_batch, n - start);
         const float *src = pixels + (size_t)start * LN_IMAGE_PIXELS;
         for (int i = 0; i < k * LN_IMAGE_PIXELS; i++) {
             float x = src[i];
             if (!isfinite(x)) return ln_fail(err, LN_E_ARG, "pixel %d of image %d is not finite", i % LN_IMAGE_PIXELS, start + i / LN_IMAGE_PIXELS);
-            t->model.x[i] = shift + scale * x;
+            t->net->x[i] = shift + scale * x;
         }
-        model_forward(&t->model, t->params, t->labels, k, NULL, NULL);
-        memcpy(probs + (size_t)start * LN_CLASSES, t->model.probs, sizeof(float) * (size_t)k * LN_CLASSES);
+        net_forward(t->net, t->params, t->stats, t->labels, k, 0);
+        memcpy(probs + (size_t)start * LN_CLASSES, t->net->probs, sizeof(float) * (size_t)k * LN_CLASSES);
     }
     return LN_OK;
 }
@@ -572,10 +647,10 @@ ln_status ln_trainer_evaluate_test(ln_trainer *t, ln_error *err) {
     for (int start = 0; start < t->test_count; start += EVAL_CHUNK) {
         int n = min_int(EVAL_CHUNK, t->test_count - start);
         load_batch(t, t->test, t->test_idx + start, n, 0, NULL);
-        model_forward(&t->model, t->params, t->labels, n, NULL, NULL);
+        net_forward(t->net, t->params, t->stats, t->labels, n, 0);
         for (int b = 0; b < n; b++) {
-            int pred = argmax10(t->model.probs + b * LN_CLASSES);
-            loss += t->model.losses[b];
+            int pred = argmax10(t->net->probs + b * LN_CLASSES);
+            loss += t->net->losses[b];
             correct += pred == t->labels[b];
             t->test_pred[start + b] = (uint8_t)pred;
         }
@@ -592,7 +667,7 @@ const uint8_t *ln_trainer_train_labels(const ln_trainer *t) { return t->train_la
 /* ---- saving and restoring the whole state ------------------------------------------------- */
 
 #define STATE_MAGIC 0x4c4e5354u /* "LNST" */
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
 #define STATE_HEADER_WORDS 10
 
 /* A cursor over a state buffer: writes the trainer's fields into it, or reads them back. */
@@ -628,8 +703,8 @@ static void state_walk(ln_trainer *t, state_io *io) {
     io_bytes(io, t->sum_grad, sizeof t->sum_grad, 0);
     io_bytes(io, t->max_grad, sizeof t->max_grad, 0);
     io_bytes(io, &t->epoch_steps, sizeof(int), 0);
-    io_bytes(io, t->act_alive, sizeof t->act_alive, 0);
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) io_i64(io, &t->act_saturated[l]);
+    for (int l = 0; l < LN_MAX_LAYERS; l++) io_i64(io, &t->act_saturated[l]);
+    io_bytes(io, t->act_sums, sizeof t->act_sums, 0);
     ln_rng *rngs[4] = {&t->rng_init, &t->rng_shuffle, &t->rng_dropout, &t->rng_augment};
     for (int i = 0; i < 4; i++) {
         io_bytes(io, &rngs[i]->state, 8, 0);
@@ -637,11 +712,14 @@ static void state_walk(ln_trainer *t, state_io *io) {
     }
     io_bytes(io, &t->m, sizeof t->m, 0);
     io_bytes(io, &t->best, sizeof t->best, 0);
-    size_t params = sizeof(float) * LN_NUM_PARAMS;
+    size_t params = sizeof(float) * (size_t)t->num_params, stats = sizeof(float) * (size_t)t->num_stats;
     io_bytes(io, t->params, params, 1);
     io_bytes(io, t->opt_m, params, 1);
     io_bytes(io, t->opt_v, params, 1);
     io_bytes(io, t->best_params, params, 1);
+    io_bytes(io, t->stats, stats, 1);
+    io_bytes(io, t->best_stats, stats, 1);
+    io_bytes(io, t->act_alive, (size_t)t->net->act_units, 1);
     io_bytes(io, t->epoch_idx, sizeof(int32_t) * (size_t)t->train_count, 1);
     io_bytes(io, t->test_pred, (size_t)t->test_count, 1);
     io_bytes(io, t->eval_pred, (size_t)t->test_count, 1);
@@ -677,7 +755,7 @@ size_t ln_trainer_state_size(const ln_trainer *t) {
 
 static void header_words(const ln_trainer *t, size_t size, uint32_t w[STATE_HEADER_WORDS]) {
     w[0] = STATE_MAGIC, w[1] = STATE_VERSION, w[2] = (uint32_t)size, w[3] = (uint32_t)sizeof(ln_config);
-    w[4] = (uint32_t)sizeof(ln_metrics), w[5] = LN_NUM_PARAMS, w[6] = (uint32_t)t->train_count;
+    w[4] = (uint32_t)sizeof(ln_metrics), w[5] = (uint32_t)t->num_params, w[6] = (uint32_t)t->train_count;
     w[7] = (uint32_t)t->val_count, w[8] = (uint32_t)t->test_count, w[9] = selection_hash(t);
 }
 
@@ -718,9 +796,11 @@ static ln_status check_scalars(const ln_trainer *t, const ln_trainer *s, const l
         s->m.restored_epoch > s->m.epoch || s->m.stop_reason < LN_STOP_NONE || s->m.stop_reason > LN_STOP_DIVERGED ||
         s->eval_correct < 0 || s->eval_correct > LN_MAX_ITEMS)
         return ln_fail(err, LN_E_FORMAT, "state: a counter is out of range");
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++)
-        if (s->act_saturated[l] < 0 || s->act_saturated[l] > (long)t->train_eval_count * ACT_UNITS[l] * ACT_PER_UNIT[l])
+    for (int l = 0; l < t->net->num_act; l++) {
+        const ln_node_info *d = &t->net->nodes[t->net->act_nodes[l]].info;
+        if (s->act_saturated[l] < 0 || s->act_saturated[l] > (long)t->train_eval_count * d->shape[0] * d->shape[1] * d->shape[2])
             return ln_fail(err, LN_E_FORMAT, "state: an activation count is out of range");
+    }
     if (s->m.train_count != t->train_count || s->m.val_count != t->val_count || s->m.test_count != t->test_count)
         return ln_fail(err, LN_E_FORMAT, "state: its sample counts disagree with its header");
     const ln_rng *rngs[4] = {&s->rng_init, &s->rng_shuffle, &s->rng_dropout, &s->rng_augment};
@@ -729,13 +809,25 @@ static ln_status check_scalars(const ln_trainer *t, const ln_trainer *s, const l
     return LN_OK;
 }
 
-/* Checks the arrays in the buffer before anything is copied: finite weights and optimiser state,
- * an epoch order that is a permutation of the training subset, digits for predictions. */
+/* The bytes of the arrays that close a state. */
+static size_t state_arrays_size(const ln_trainer *t) {
+    return 4 * sizeof(float) * (size_t)t->num_params + 2 * sizeof(float) * (size_t)t->num_stats + (size_t)t->net->act_units +
+           sizeof(int32_t) * (size_t)t->train_count + 3 * (size_t)t->test_count;
+}
+
+/* Checks the arrays in the buffer before anything is copied: finite weights, optimiser state and
+ * statistics, flags that are 0 or 1, an epoch order that is a permutation of the training subset,
+ * digits for predictions. */
 static ln_status check_arrays(const ln_trainer *t, const uint8_t *p, ln_error *err) {
-    size_t params = sizeof(float) * LN_NUM_PARAMS;
-    if (!all_finite(p, LN_NUM_PARAMS)) return ln_fail(err, LN_E_FORMAT, "state: a weight is not finite");
-    if (!all_finite(p + params, 3 * (size_t)LN_NUM_PARAMS)) return ln_fail(err, LN_E_FORMAT, "state: an optimiser or best-epoch value is not finite");
+    size_t params = sizeof(float) * (size_t)t->num_params, stats = sizeof(float) * (size_t)t->num_stats;
+    if (!all_finite(p, (size_t)t->num_params)) return ln_fail(err, LN_E_FORMAT, "state: a weight is not finite");
+    if (!all_finite(p + params, 3 * (size_t)t->num_params)) return ln_fail(err, LN_E_FORMAT, "state: an optimiser or best-epoch value is not finite");
     p += 4 * params;
+    if (!all_finite(p, 2 * (size_t)t->num_stats)) return ln_fail(err, LN_E_FORMAT, "state: a batch-norm statistic is not finite");
+    p += 2 * stats;
+    for (int i = 0; i < t->net->act_units; i++)
+        if (p[i] > 1) return ln_fail(err, LN_E_FORMAT, "state: an activation flag is not 0 or 1");
+    p += t->net->act_units;
     int n = ln_dataset_count(t->train);
     uint8_t *seen = calloc((size_t)n + 1, 1);
     if (!seen) return ln_fail(err, LN_E_NOMEM, "no memory to check a state");
@@ -776,6 +868,12 @@ ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, l
     SAME_DATA(seed, "seed") SAME_DATA(train_size, "n") SAME_DATA(val_size, "val") SAME_DATA(test_size, "test")
     SAME_DATA(digit_mask, "digits") SAME_DATA(standardize, "std") SAME_DATA(label_noise, "noise")
 #undef SAME_DATA
+#define SAME_NET(field, name)                                                                                  \
+    if (saved.field != c->field)                                                                               \
+        return ln_fail(err, LN_E_ARG, "the state comes from another network (%s differs): a branch keeps model, depth, width, convs, ch, bn and skip", name);
+    SAME_NET(model, "model") SAME_NET(hidden_layers, "depth") SAME_NET(hidden_units, "width") SAME_NET(conv_layers, "convs")
+    SAME_NET(channels, "ch") SAME_NET(batch_norm, "bn") SAME_NET(skip, "skip")
+#undef SAME_NET
     if (w[6] != want[6] || w[7] != want[7] || w[8] != want[8] || w[9] != want[9])
         return ln_fail(err, LN_E_ARG, "the state comes from other data: its samples differ from this run's");
     if (w[2] != size || len != size) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes, expected %zu", len, size);
@@ -787,15 +885,14 @@ ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, l
     ln_status s = check_scalars(t, &copy, &saved, err);
     if (s != LN_OK) return s;
     /* The arrays close the buffer. */
-    size_t arrays = 4 * sizeof(float) * LN_NUM_PARAMS + sizeof(int32_t) * (size_t)t->train_count + 3 * (size_t)t->test_count;
-    if ((s = check_arrays(t, buf + size - arrays, err)) != LN_OK) return s;
+    if ((s = check_arrays(t, buf + size - state_arrays_size(t), err)) != LN_OK) return s;
     io = (state_io){NULL, buf + state_header_size(), 0, 1};
     state_walk(t, &io);
 
     /* The new config applies from here. */
     t->m.steps_per_epoch = (t->train_count + c->batch_size - 1) / c->batch_size;
     if (saved.optimizer != c->optimizer) {
-        optimizer_reset(c, t->opt_m, t->opt_v, LN_NUM_PARAMS);
+        optimizer_reset(c, t->opt_m, t->opt_v, t->num_params);
         t->opt_t = 0;
     }
     int boundary = t->cursor == 0 && (t->phase == PH_TRAIN || t->phase == PH_FINISH) && t->m.epoch >= 1;

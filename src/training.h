@@ -6,12 +6,9 @@
 #include "lenet.h"
 #include "rng.h"
 
-/* Fills the layer's kernel with the chosen initialiser and zeroes its bias (init.c). */
-void init_layer(float *params, int layer, int init, ln_rng *rng);
-
 /* The regulariser's value over all kernels, and its gradient added into grads (regularizer.c). */
-double reg_penalty(const ln_config *c, const float *params);
-void reg_add_grad(const ln_config *c, const float *params, float *grads);
+double reg_penalty(const ln_config *c, const ln_net *n, const float *params);
+void reg_add_grad(const ln_config *c, const ln_net *n, const float *params, float *grads);
 
 /* Inverted-dropout mask: each entry 0 with probability p, else 1/(1-p) (dropout.c). */
 void dropout_mask(float *mask, int n, float p, ln_rng *rng);

@@ -9,15 +9,18 @@
 typedef struct {
     const char *name;
     int32_t offset;
-    int32_t kind;  /* LN_KIND_INT, LN_KIND_UINT or LN_KIND_FLOAT */
-    int32_t count; /* elements (arrays of floats per layer have LN_NUM_LAYERS) */
+    int32_t kind;  /* LN_KIND_INT, LN_KIND_UINT, LN_KIND_FLOAT, or KIND_TEXT: a NUL-terminated name */
+    int32_t count; /* elements (per-layer arrays have LN_MAX_LAYERS; text: its bytes) */
 } field;
+
+enum { KIND_TEXT = 3 };
 
 #define I(s, f) {#f, offsetof(s, f), LN_KIND_INT, 1}
 #define U(s, f) {#f, offsetof(s, f), LN_KIND_UINT, 1}
 #define F(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, 1}
-#define FA(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_NUM_LAYERS}
-#define FACT(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_NUM_ACT_LAYERS}
+#define FA(s, f) {#f, offsetof(s, f), LN_KIND_FLOAT, LN_MAX_LAYERS}
+#define IA(s, f, n) {#f, offsetof(s, f), LN_KIND_INT, n}
+#define TEXT(s, f) {#f, offsetof(s, f), KIND_TEXT, (int32_t)sizeof(((s *)0)->f)}
 
 static const field METRICS_FIELDS[] = {
     I(ln_metrics, epoch), I(ln_metrics, step), I(ln_metrics, steps_per_epoch), I(ln_metrics, stop_reason),
@@ -29,10 +32,23 @@ static const field METRICS_FIELDS[] = {
     F(ln_metrics, epoch_loss), F(ln_metrics, epoch_acc), FA(ln_metrics, grad_mean), FA(ln_metrics, grad_max),
     FA(ln_metrics, epoch_weight_norm), I(ln_metrics, best_epoch), F(ln_metrics, best_val_loss),
     I(ln_metrics, restored_epoch), I(ln_metrics, train_count), I(ln_metrics, val_count),
-    I(ln_metrics, test_count), U(ln_metrics, batch_hash), FACT(ln_metrics, dead), FACT(ln_metrics, saturated), {NULL, 0, 0, 0}};
+    I(ln_metrics, test_count), U(ln_metrics, batch_hash), FA(ln_metrics, dead), FA(ln_metrics, saturated),
+    FA(ln_metrics, update_ratio), F(ln_metrics, grad_total), F(ln_metrics, pre_p15), F(ln_metrics, pre_p50),
+    F(ln_metrics, pre_p85), FA(ln_metrics, act_mean), FA(ln_metrics, act_std), {NULL, 0, 0, 0}};
 
-/* table 1: ln_metrics, a NULL-terminated array of fields. */
-EMSCRIPTEN_KEEPALIVE const field *lnw_fields(int table) { return table == 1 ? METRICS_FIELDS : NULL; }
+static const field TENSOR_FIELDS[] = {
+    TEXT(ln_tensor_info, name), I(ln_tensor_info, kind), I(ln_tensor_info, layer), I(ln_tensor_info, is_weight),
+    I(ln_tensor_info, ndim), IA(ln_tensor_info, shape, 4), I(ln_tensor_info, offset), I(ln_tensor_info, count),
+    {NULL, 0, 0, 0}};
+
+static const field NODE_FIELDS[] = {
+    TEXT(ln_node_info, name), I(ln_node_info, op), IA(ln_node_info, shape, 3), I(ln_node_info, layer),
+    I(ln_node_info, params), I(ln_node_info, skip_from), {NULL, 0, 0, 0}};
+
+/* table 1: ln_metrics, 2: ln_tensor_info, 3: ln_node_info; each a NULL-terminated array of fields. */
+EMSCRIPTEN_KEEPALIVE const field *lnw_fields(int table) {
+    return table == 1 ? METRICS_FIELDS : table == 2 ? TENSOR_FIELDS : table == 3 ? NODE_FIELDS : NULL;
+}
 
 /* The rows of config.c's table, one accessor a column: JavaScript writes an ln_config by these
  * names and offsets, and its schema is tested against these defaults, ranges and choices. */
@@ -64,15 +80,22 @@ static const constant CONSTANTS[] = {
     {"phase", "train", LN_PHASE_TRAIN}, {"phase", "eval-train", LN_PHASE_EVAL_TRAIN},
     {"phase", "eval-val", LN_PHASE_EVAL_VAL}, {"phase", "eval-test", LN_PHASE_EVAL_TEST},
     {"phase", "done", LN_PHASE_DONE},
-    {"size", "layers", LN_NUM_LAYERS}, {"size", "act-layers", LN_NUM_ACT_LAYERS}, {"size", "tensors", LN_NUM_TENSORS}, {"size", "params", LN_NUM_PARAMS},
+    {"size", "max-layers", LN_MAX_LAYERS}, {"size", "max-params", LN_MAX_PARAMS}, {"size", "lenet5-params", LN_LENET5_PARAMS},
+    {"size", "max-batch", LN_MAX_BATCH},
     {"size", "classes", LN_CLASSES}, {"size", "pixels", LN_IMAGE_PIXELS}, {"size", "side", LN_IMAGE_SIDE},
-    {"kind", "int", LN_KIND_INT}, {"kind", "uint", LN_KIND_UINT}, {"kind", "float", LN_KIND_FLOAT},
+    {"kind", "int", LN_KIND_INT}, {"kind", "uint", LN_KIND_UINT}, {"kind", "float", LN_KIND_FLOAT}, {"kind", "text", KIND_TEXT},
+    {"op", "conv", LN_OP_CONV}, {"op", "dense", LN_OP_DENSE}, {"op", "batchnorm", LN_OP_BATCHNORM}, {"op", "act", LN_OP_ACT},
+    {"op", "avgpool", LN_OP_AVGPOOL}, {"op", "maxpool", LN_OP_MAXPOOL}, {"op", "gap", LN_OP_GAP}, {"op", "dropout", LN_OP_DROPOUT},
+    {"op", "add", LN_OP_ADD},
+    {"tensor", "kernel", LN_TENSOR_KERNEL}, {"tensor", "bias", LN_TENSOR_BIAS}, {"tensor", "gamma", LN_TENSOR_GAMMA},
+    {"tensor", "beta", LN_TENSOR_BETA}, {"tensor", "mean", LN_TENSOR_MEAN}, {"tensor", "var", LN_TENSOR_VAR},
     {NULL, NULL, 0}};
 
-/* A NULL-terminated array of {group, name, value}. Layer names come from ln_layer_name. */
+/* A NULL-terminated array of {group, name, value}. Layer names come from ln_net_layer_name. */
 EMSCRIPTEN_KEEPALIVE const constant *lnw_constants(void) { return CONSTANTS; }
 
-/* 0: sizeof ln_config, 1: ln_metrics, 2: ln_error */
+/* 0: sizeof ln_config, 1: ln_metrics, 2: ln_error, 3: ln_tensor_info, 4: ln_node_info */
 EMSCRIPTEN_KEEPALIVE int lnw_sizeof(int what) {
-    return what == 0 ? (int)sizeof(ln_config) : what == 1 ? (int)sizeof(ln_metrics) : (int)sizeof(ln_error);
+    static const int SIZES[] = {sizeof(ln_config), sizeof(ln_metrics), sizeof(ln_error), sizeof(ln_tensor_info), sizeof(ln_node_info)};
+    return what >= 0 && what < 5 ? SIZES[what] : 0;
 }

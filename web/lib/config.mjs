@@ -43,9 +43,55 @@ const MNIST_TRAIN_IMAGES = 60000;
 export const SCHEMA = deepFreeze([
   // Model
   {
+    key: 'model', type: 'choice', core: 'model', default: 'lenet5', choices: ['lenet5', 'mlp', 'cnn'],
+    label: 'Network', group: 'Model',
+    help: 'lenet5: LeNet-5 (conv 6@5×5, avgpool, conv 16@5×5, maxpool, dense 120, 84, 10). ' +
+      'mlp: 784 → depth hidden dense layers of width units → 10. ' +
+      'cnn: a VGG-style stack of convs 3×3 convolutions ("same" padding): one at 28×28, then about ' +
+      'half at 14×14 with ch channels and the rest at 7×7 with 2·ch, max pooling between, global ' +
+      'average pooling and a dense layer to the 10 classes. With skip, the mlp and the cnn become ' +
+      'ResNet-style: layers of equal width pair up into blocks y = act(x + F(x)).',
+  },
+  {
+    key: 'depth', type: 'int', core: 'hidden_layers', default: 3, min: 1, max: 30,
+    label: 'MLP hidden layers', group: 'Model',
+    help: 'The mlp\'s hidden dense layers. Ioffe & Szegedy\'s 784-100-100-100-10 network is depth 3, width 100.',
+  },
+  {
+    key: 'width', type: 'int', core: 'hidden_units', default: 100, min: 8, max: 512,
+    label: 'MLP hidden units', group: 'Model',
+    help: 'Units in each of the mlp\'s hidden layers. The largest network allowed has 8,388,608 ' +
+      'parameters (depth 30 at width 512 fits).',
+  },
+  {
+    key: 'convs', type: 'int', core: 'conv_layers', default: 8, min: 3, max: 20,
+    label: 'CNN conv layers', group: 'Model',
+    help: 'The cnn\'s 3×3 convolutions: 1 at 28×28, ⌊(convs − 1)/2⌋ at 14×14, the rest at 7×7.',
+  },
+  {
+    key: 'ch', type: 'int', core: 'channels', default: 8, min: 4, max: 32,
+    label: 'CNN channels', group: 'Model',
+    help: 'Channels of the cnn\'s first two stages; the 7×7 stage has twice as many.',
+  },
+  {
+    key: 'bn', type: 'bool', core: 'batch_norm', default: false,
+    label: 'Batch norm', group: 'Model',
+    help: 'Batch normalisation after every conv and dense layer but the last, before the activation ' +
+      '(Keras semantics): y = γ·(x − μ)/√(σ² + ε) + β per channel, with ε = 0.001; μ and σ² are the ' +
+      'batch\'s mean and (biased) variance in training and moving averages at test time (momentum ' +
+      '0.99: m ← 0.99·m + 0.01·batch value). γ starts at 1, β at 0; neither is regularised.',
+  },
+  {
+    key: 'skip', type: 'bool', core: 'skip', default: false,
+    label: 'Residual skips', group: 'Model',
+    help: 'Identity shortcuts (He et al. 2016) around pairs of equal-width layers of the mlp or the ' +
+      'cnn: y = act(x + F(x)), where F is layer, [bn], act, layer, [bn]. LeNet-5 has none.',
+  },
+  {
     key: 'act', type: 'choice', core: 'activation', default: 'relu', choices: ['relu', 'tanh', 'sigmoid'],
     label: 'Activation', group: 'Model',
-    help: 'Activation after conv1, conv2, fc1 and fc2 (the output layer is always softmax). ' +
+    help: 'Activation after every layer but the last (LeNet-5: conv1, conv2, fc1 and fc2), whose ' +
+      'output goes to the softmax. ' +
       'relu(x) = max(0, x); tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ); sigmoid(x) = 1/(1 + e⁻ˣ).',
   },
   {
@@ -83,14 +129,15 @@ export const SCHEMA = deepFreeze([
   },
   {
     key: 'drop1', type: 'number', core: 'dropout1', default: 0, min: 0, max: 0.9,
-    label: 'Dropout after fc1', group: 'Regularisation',
-    help: 'Dropout rate p after fc1\'s activation. Inverted dropout: in training each unit is zeroed ' +
+    label: 'Dropout 1', group: 'Regularisation',
+    help: 'Dropout rate p after fc1\'s activation (the mlp: after every hidden layer; the cnn: before ' +
+      'its dense layer). Inverted dropout: in training each unit is zeroed ' +
       'with probability p and the kept ones are scaled by 1/(1 − p); at test time it is the identity.',
   },
   {
     key: 'drop2', type: 'number', core: 'dropout2', default: 0, min: 0, max: 0.9,
-    label: 'Dropout after fc2', group: 'Regularisation',
-    help: 'Dropout rate p after fc2\'s activation. Inverted dropout: in training each unit is zeroed ' +
+    label: 'Dropout 2', group: 'Regularisation',
+    help: 'Dropout rate p after fc2\'s activation, LeNet-5 only. Inverted dropout: in training each unit is zeroed ' +
       'with probability p and the kept ones are scaled by 1/(1 − p); at test time it is the identity.',
   },
   // Optimiser
@@ -151,6 +198,13 @@ export const SCHEMA = deepFreeze([
     help: 'wd, adamw\'s decoupled weight decay: each step w −= η·wd·w on every kernel (biases are not ' +
       'decayed, as with the regularisers), apart from the gradient. Unlike an L2 penalty, Adam\'s ' +
       'division by √v does not weaken it for weights with large gradients. Used by adamw only.',
+  },
+  {
+    key: 'clip', type: 'number', core: 'clip_norm', default: 0, min: 0, max: 100,
+    label: 'Clip gradient norm', group: 'Optimiser',
+    help: 'Gradient clipping by global norm: when ‖g‖ = √(Σ over every trained parameter of g²) ' +
+      'exceeds clip, every gradient is scaled by clip/‖g‖ before the update (Keras global_clipnorm). ' +
+      '‖g‖ before clipping is reported each step. 0 = off.',
   },
   // Training
   {
@@ -257,6 +311,12 @@ export const SCHEMA = deepFreeze([
     label: 'Frozen layers', group: 'Fine-tuning',
     help: 'Layers whose weights and biases are not updated, e.g. conv1,conv2 to train only the ' +
       'dense layers on top of fixed features. Written comma-separated in layer order.',
+  },
+  {
+    key: 'watch', type: 'int', core: 'watch', default: 0, min: 0, max: 31,
+    label: 'Watched layer', group: 'Model',
+    help: 'The activation layer (1 = the first) whose inputs\' 15th, 50th and 85th percentiles are ' +
+      'reported at every step, as in Ioffe & Szegedy\'s Figure 1. 0 = the last hidden layer.',
   },
   // Reproducibility
   {

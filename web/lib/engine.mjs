@@ -4,7 +4,7 @@
  * module exports (src/wasm/layout.c), so no offset, code or size is written here. Every error it
  * throws is a LabError (errors.mjs).
  */
-import { LAYER_NAMES, serialize, toCore } from './config.mjs';
+import { serialize, toCore } from './config.mjs';
 import { LabError, codeOfStatus } from './errors.mjs';
 import { decodeLenet, encodeLenet, LENET_NUM_PARAMS } from './safetensors.mjs';
 
@@ -25,7 +25,7 @@ export async function createEngine({ moduleUrl = new URL('../lenet.mjs', import.
 }
 
 /** Reads a NULL-terminated field table into [{name, offset, heap, count}]; heaps maps a kind to
- * the name of its heap view. */
+ * the name of its heap view ('text' for a NUL-terminated name). */
 function readFields(mod, table, heaps) {
   const fields = [];
   for (let p = mod._lnw_fields(table); ; p += 16) {
@@ -58,9 +58,6 @@ function readConstants(mod) {
     if (!group) break;
     (groups[mod.UTF8ToString(group)] ??= {})[mod.UTF8ToString(name)] = value;
   }
-  const layers = [];
-  for (let p; (p = mod._ln_layer_name(layers.length)); ) layers.push(mod.UTF8ToString(p));
-  groups.layers = layers;
   return groups;
 }
 
@@ -69,6 +66,7 @@ const namesOf = (group) => Object.fromEntries(Object.entries(group).map(([name, 
 
 /** A view of one field of a struct at ptr: number, or array for per-layer fields. */
 function readField(mod, ptr, f) {
+  if (f.heap === 'text') return mod.UTF8ToString(ptr + f.offset, f.count);
   const heap = mod[f.heap];
   const at = (ptr + f.offset) >> 2;
   if (f.count === 1) return heap[at];
@@ -81,14 +79,18 @@ class Engine {
     const k = readConstants(mod);
     this.constants = k;
     // Heap views are looked up by name at each access: memory growth replaces them.
-    const heaps = { [k.kind.int]: 'HEAP32', [k.kind.uint]: 'HEAPU32', [k.kind.float]: 'HEAPF32' };
+    const heaps = { [k.kind.int]: 'HEAP32', [k.kind.uint]: 'HEAPU32', [k.kind.float]: 'HEAPF32', [k.kind.text]: 'text' };
     this.configFields = readConfigFields(mod, heaps);
     this.metricsFields = readFields(mod, 1, heaps);
-    this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2) };
-    this.names = { status: namesOf(k.status), event: namesOf(k.event), stop: namesOf(k.stop), phase: namesOf(k.phase) };
-    // The link format and the weights format spell these out too: they must be the module's.
-    if (k.layers.join() !== LAYER_NAMES.join() || k.size.params !== LENET_NUM_PARAMS || k.size['act-layers'] !== 4) {
-      throw new LabError('load', `the module's layers (${k.layers}) or parameter count (${k.size.params}) differ from the link and weights formats`);
+    this.tensorFields = readFields(mod, 2, heaps);
+    this.nodeFields = readFields(mod, 3, heaps);
+    this.sizes = { config: mod._lnw_sizeof(0), metrics: mod._lnw_sizeof(1), error: mod._lnw_sizeof(2),
+      tensor: mod._lnw_sizeof(3), node: mod._lnw_sizeof(4) };
+    this.names = { status: namesOf(k.status), event: namesOf(k.event), stop: namesOf(k.stop), phase: namesOf(k.phase),
+      op: namesOf(k.op), tensor: namesOf(k.tensor) };
+    // The weights format spells LeNet-5's tensors out too: they must be the module's.
+    if (k.size['lenet5-params'] !== LENET_NUM_PARAMS) {
+      throw new LabError('load', `the module's LeNet-5 has ${k.size['lenet5-params']} parameters; the weights format has ${LENET_NUM_PARAMS}`);
     }
     this.datasets = new Map(); // name -> { train, test } dataset pointers, each loaded once
   }
@@ -134,6 +136,38 @@ class Engine {
       }
       return fn(cfg);
     });
+  }
+
+  /**
+   * The network a config describes, as the core builds it: {layers, actLayers, nodes, tensors,
+   * params, stats}. layers are the conv and dense layers' names (the per-layer metrics' order),
+   * actLayers the names of the layers each activation follows (the per-activation metrics'),
+   * nodes [{name, op, shape, layer, params, skipFrom}], tensors [{name, kind, layer, shape,
+   * offset, count}]. A config the core refuses throws a LabError 'bad-config'.
+   */
+  describe(config) {
+    return this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
+      this.check((err) => this.mod._ln_net_create(out, cfg, err), 'bad-config');
+      const net = this.mod.HEAP32[out >> 2];
+      try { return this.readNet(net); } finally { this.mod._ln_net_free(net); }
+    }));
+  }
+
+  /** Reads an ln_net (see describe). */
+  readNet(net) {
+    const { mod } = this;
+    const read = (fields, ptr) => Object.fromEntries(fields.map((f) => [f.name, readField(mod, ptr, f)]));
+    const layers = Array.from({ length: mod._ln_net_num_layers(net) }, (_, i) => mod.UTF8ToString(mod._ln_net_layer_name(net, i)));
+    const nodes = Array.from({ length: mod._ln_net_num_nodes(net) }, (_, i) => {
+      const n = read(this.nodeFields, mod._ln_net_node(net, i));
+      return { name: n.name, op: this.names.op[n.op], shape: n.shape, layer: n.layer, params: n.params, skipFrom: n.skip_from };
+    });
+    const tensors = Array.from({ length: mod._ln_net_num_tensors(net) }, (_, i) => {
+      const t = read(this.tensorFields, mod._ln_net_tensor(net, i));
+      return { name: t.name, kind: this.names.tensor[t.kind], layer: t.layer, shape: t.shape.slice(0, t.ndim), offset: t.offset, count: t.count };
+    });
+    const actLayers = Array.from({ length: mod._ln_net_num_act_layers(net) }, (_, i) => layers[nodes[mod._ln_net_act_node(net, i)].layer]);
+    return Object.freeze({ layers, actLayers, nodes, tensors, params: mod._ln_net_num_params(net), stats: mod._ln_net_num_stats(net) });
   }
 
   /** The core's own verdict on raw ln_config values: null when it accepts them, else its message. */
@@ -229,7 +263,7 @@ class Engine {
     const run = new Run(this, trainer, config);
     try {
       if (decoded) run.setParams(decoded.params);
-      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, LAYER_NAMES.indexOf('fc3'), err), 'bad-config');
+      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, run.net.layers.indexOf('fc3'), err), 'bad-config');
     } catch (e) {
       run.free();
       throw e;
@@ -274,7 +308,6 @@ function decodeWeights(bytes) {
 }
 
 const num = (x) => (Number.isFinite(x) ? x : null);
-const nums = (xs) => xs.map(num);
 
 class Run {
   constructor(engine, trainer, config) {
@@ -283,6 +316,11 @@ class Run {
     this.trainer = trainer;
     this.config = config;
     this.data = config.data ?? 'mnist';
+    this.net = engine.readNet(this.mod._ln_trainer_net(trainer));
+    const layers = this.net.layers.length, acts = this.net.actLayers.length;
+    // Per-layer and per-activation arrays, cut to this network's layers.
+    this.perLayer = (xs) => xs.slice(0, layers).map(num);
+    this.perAct = (xs) => xs.slice(0, acts).map(num);
     this.metricsPtr = this.mod._malloc(engine.sizes.metrics);
     this.eventPtr = this.mod._malloc(4);
     this.errorPtr = this.mod._malloc(engine.sizes.error);
@@ -304,10 +342,10 @@ class Run {
       epoch: m.epoch, step: m.step, stepsPerEpoch: m.steps_per_epoch, done: this.done,
       phase: this.engine.names.phase[m.phase], stopReason: this.engine.names.stop[m.stop_reason],
       loss: num(m.loss), penalty: num(m.penalty), acc: num(m.acc),
-      gradNorm: nums(m.grad_norm), weightNorm: nums(m.weight_norm),
+      gradNorm: this.perLayer(m.grad_norm), weightNorm: this.perLayer(m.weight_norm),
       trainLoss: num(m.train_loss), trainAcc: num(m.train_acc), valLoss: num(m.val_loss), valAcc: num(m.val_acc),
       testLoss: num(m.test_loss), testAcc: num(m.test_acc), epochPenalty: num(m.epoch_penalty),
-      sparsity: num(m.sparsity), layerSparsity: nums(m.layer_sparsity),
+      sparsity: num(m.sparsity), layerSparsity: this.perLayer(m.layer_sparsity),
       bestEpoch: m.best_epoch || null, bestValLoss: num(m.best_val_loss), restoredEpoch: m.restored_epoch || null,
       trainCount: m.train_count, valCount: m.val_count, testCount: m.test_count, batchHash: m.batch_hash,
     };
@@ -354,8 +392,9 @@ class Run {
 
   stepEvent(m, step) {
     return { type: 'step', phase: this.engine.names.phase[m.phase], step, epoch: m.epoch, loss: num(m.loss),
-      penalty: num(m.penalty), acc: num(m.acc), gradNorm: nums(m.grad_norm), weightNorm: nums(m.weight_norm),
-      batchHash: m.batch_hash };
+      penalty: num(m.penalty), acc: num(m.acc), gradNorm: this.perLayer(m.grad_norm), weightNorm: this.perLayer(m.weight_norm),
+      updateRatio: this.perLayer(m.update_ratio), gradTotal: num(m.grad_total),
+      preAct: [num(m.pre_p15), num(m.pre_p50), num(m.pre_p85)], batchHash: m.batch_hash };
   }
 
   evalEvent(m) {
@@ -370,13 +409,14 @@ class Run {
   epochRecord(m) {
     return { trainLoss: num(m.train_loss), trainAcc: num(m.train_acc), valLoss: num(m.val_loss), valAcc: num(m.val_acc),
       testLoss: num(m.test_loss), testAcc: num(m.test_acc), penalty: num(m.epoch_penalty), sparsity: num(m.sparsity),
-      layerSparsity: nums(m.layer_sparsity), weightNorm: nums(m.epoch_weight_norm),
-      dead: nums(m.dead), saturated: nums(m.saturated) };
+      layerSparsity: this.perLayer(m.layer_sparsity), weightNorm: this.perLayer(m.epoch_weight_norm),
+      dead: this.perAct(m.dead), saturated: this.perAct(m.saturated),
+      actMean: this.perAct(m.act_mean), actStd: this.perAct(m.act_std) };
   }
 
   epochEvent(m) {
     return { type: 'epoch', phase: this.engine.names.phase[m.phase], epoch: m.epoch, step: m.step, ...this.epochRecord(m),
-      meanLoss: num(m.epoch_loss), meanAcc: num(m.epoch_acc), gradMean: nums(m.grad_mean), gradMax: nums(m.grad_max),
+      meanLoss: num(m.epoch_loss), meanAcc: num(m.epoch_acc), gradMean: this.perLayer(m.grad_mean), gradMax: this.perLayer(m.grad_max),
       bestEpoch: m.best_epoch || null };
   }
 
