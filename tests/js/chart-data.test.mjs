@@ -2,7 +2,7 @@
 // floor for exact zeros on log axes, markers, small multiples and data tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestEpoch, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
+import { bestEpoch, chartEntries, comparisonLines, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
 import { defaults } from '../../web/lib/config.mjs';
 
 const pts = (ys) => ys.map((y, i) => ({ x: i, y }));
@@ -41,7 +41,7 @@ test('per-layer panels: every run on every layer, one range for all, zeros count
   const b = run(2, { grad: [[1e-4, 1e-4], [0.1, 0.1], [1, 1], [2, 2], [30, 30]] });
   const p = perLayerPanels([a, b], 'grad');
   assert.equal(p.panels.length, 5);
-  for (const panel of p.panels) assert.deepEqual(panel.series.map((s) => s.runId), [1, 2]);
+  for (const panel of p.panels) assert.deepEqual(panel.series.map((s) => s.key), ['1', '2']);
   assert.equal(p.range.log, true);
   assert.equal(p.range.floor, 1e-5, 'a decade below the smallest positive value');
   assert.equal(p.range.max, 100);
@@ -82,4 +82,61 @@ test('names, tables and histograms', () => {
   assert.equal(h.range, 2);
   assert.deepEqual(h.series[0].points, [{ x: -0.5, y: 0.25 }, { x: 0.5, y: 0.75 }], 'density: share per unit of weight');
   assert.deepEqual(histogramTable(h.series).rows[1], ['#1 mine', '0.5', '0.75']);
+});
+
+// Three seeds of one setting (runs 1-3) and a run with another learning rate (4).
+function seedGroup() {
+  const seeds = [0.5, 0.8, 1.1].map((v, k) => run(k + 1, {
+    config: { seed: k + 1 }, label: k ? `seed ${k + 1}` : 'defaults', grad: [[v, v], [1, 1], [1, 1], [1, 1], [1, 1]],
+    epochs: [row(1, { valLoss: v + 0.5, trainLoss: v }), row(2, { valLoss: v, trainLoss: v / 2 })],
+  }));
+  return [...seeds, run(4, { config: { lr: 0.05 }, label: 'lr 0.05', epochs: [row(1), row(2)] })];
+}
+
+test('runs that differ only in seed are one entry: a mean line in a band; repeats of one seed are not', () => {
+  const runs = seedGroup();
+  const entries = chartEntries(runs);
+  assert.deepEqual(entries.map((e) => [e.key, e.name, e.group]), [['1+2+3', '#1–#3 defaults · 3 seeds', true], ['4', '#4 lr 0.05', false]]);
+  assert.deepEqual(chartEntries([runs[0], runs[2]]).map((e) => e.name), ['#1, #3 defaults · 2 seeds']);
+  const repeat = run(5, { config: { seed: 1 }, label: 'same as #1' });
+  assert.deepEqual(chartEntries([runs[0], repeat]).map((e) => e.key), ['1', '5'], 'the same seed twice is a repeat');
+
+  const lines = comparisonLines(entries, { curve: 'loss', train: 'trainLoss', val: 'valLoss', scale: 1, smoothing: 0 });
+  assert.deepEqual(lines.map((l) => `${l.key} ${l.role} ${Boolean(l.band)}`), ['1+2+3 step false', '1+2+3 train true', '1+2+3 val true', '4 step false', '4 train false', '4 val false']);
+  const val = lines[2];
+  assert.equal(val.label, '#1–#3 defaults · 3 seeds validation');
+  assert.deepEqual(val.band.min, [{ x: 1, y: 1 }, { x: 2, y: 0.5 }]);
+  assert.deepEqual(val.band.max, [{ x: 1, y: 1.6 }, { x: 2, y: 1.1 }]);
+  assert.ok(Math.abs(val.points[0].y - 1.3) < 1e-12 && Math.abs(val.points[1].y - 0.8) < 1e-12, 'the mean of 0.5, 0.8 and 1.1, plus 0.5 at epoch 1');
+  const err = comparisonLines(entries, { curve: 'acc', train: 'trainAcc', val: 'valAcc', scale: 100, smoothing: 0, value: (y) => 100 - y });
+  assert.deepEqual(err[2].points.map((p) => p.y), [50, 50], 'the mapping applies before the mean');
+});
+
+test('a group stopped at different epochs says where its band ends', () => {
+  const runs = seedGroup().slice(0, 3);
+  runs[1].epochs = runs[1].epochs.slice(0, 1);
+  assert.equal(chartEntries(runs)[0].name, '#1–#3 defaults · 3 seeds · to epoch 1, which all reached');
+  const val = comparisonLines(chartEntries(runs), { curve: 'loss', train: 'trainLoss', val: 'valLoss', scale: 1, smoothing: 0 })[2];
+  assert.deepEqual(val.band.max.map((p) => p.x), [1], 'only the epoch every seed reached');
+  runs[1].stopReason = 'none';
+  assert.equal(chartEntries(runs)[0].name, '#1–#3 defaults · 3 seeds', 'still training: no note');
+});
+
+test('per-layer panels and tables draw a group once, its band inside the shared range', () => {
+  const p = perLayerPanels(seedGroup(), 'grad');
+  const conv1 = p.panels[0].series;
+  assert.deepEqual(conv1.map((s) => s.key), ['1+2+3', '4']);
+  // Gradient curves are smoothed (bias-corrected, so a constant stays put up to rounding).
+  const near = (ys, want) => assert.ok(ys.every((y, i) => Math.abs(y - want[i]) < 1e-12), `${ys} ≈ ${want}`);
+  near(conv1[0].band.min.map((q) => q.y), [0.5, 0.5]);
+  near(conv1[0].band.max.map((q) => q.y), [1.1, 1.1]);
+  assert.ok(Math.abs(conv1[0].points[0].y - 0.8) < 1e-12);
+  assert.equal(conv1[1].band, null);
+  assert.deepEqual([p.range.min, p.range.max], [0.1, 10], 'the lowest seed (0.5) is inside the range');
+
+  const t = tableOf('loss', seedGroup());
+  assert.deepEqual(t.columns.slice(0, 5), ['run', 'epoch', 'train loss', 'train loss, lowest seed', 'train loss, highest seed']);
+  assert.equal(t.columns.length, 11);
+  assert.deepEqual(t.rows[1].slice(0, 8), ['#1–#3 defaults · 3 seeds', '2', '0.4', '0.25', '0.55', '0.8', '0.5', '1.1']);
+  assert.deepEqual(t.rows[3], ['#4 lr 0.05', '2', '1', '', '', '1', '', '', '1', '', '']);
 });
