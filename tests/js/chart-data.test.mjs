@@ -2,7 +2,7 @@
 // floor for exact zeros on log axes, markers, small multiples and data tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestEpoch, chartEntries, comparisonLines, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
+import { bestEpoch, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
 import { defaults } from '../../web/lib/config.mjs';
 
 const pts = (ys) => ys.map((y, i) => ({ x: i, y }));
@@ -139,4 +139,16 @@ test('per-layer panels and tables draw a group once, its band inside the shared 
   assert.equal(t.columns.length, 11);
   assert.deepEqual(t.rows[1].slice(0, 8), ['#1–#3 defaults · 3 seeds', '2', '0.4', '0.25', '0.55', '0.8', '0.5', '1.1']);
   assert.deepEqual(t.rows[3], ['#4 lr 0.05', '2', '1', '', '', '1', '', '', '1', '', '']);
+});
+
+test('two seed groups shown and finished get the statement, naming each', () => {
+  const acc = (v) => [row(1, { testAcc: v }), row(2, { testAcc: v })];
+  const low = [0.90, 0.91].map((v, k) => run(k + 1, { config: { seed: k + 1 }, label: 'defaults', epochs: acc(v) }));
+  const high = [0.95, 0.96].map((v, k) => run(k + 3, { config: { lr: 0.05, seed: k + 1 }, label: 'lr 0.05', epochs: acc(v) }));
+  const text = groupVerdict(chartEntries([...low, ...high]));
+  assert.match(text, /^Final test accuracy: 90\.50 % on average for #1–#2 defaults · 2 seeds \(90\.00 % to 91\.00 % over 2 seeds\) against 95\.50 % for #3–#4 lr 0\.05 · 2 seeds/);
+  assert.match(text, /The difference, 5\.00 points, exceeds the spread between seeds/);
+  assert.equal(groupVerdict(chartEntries([...low, high[0]])), null, 'one group and a run');
+  high[1].stopReason = 'none';
+  assert.equal(groupVerdict(chartEntries([...low, ...high])), null, 'a seed still training');
 });

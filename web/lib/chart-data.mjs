@@ -12,7 +12,7 @@
  * lowest to the highest seed (chartEntries), on every chart and in every table.
  */
 import { LAYER_NAMES } from './config.mjs';
-import { bandOf, groupKey } from './groups.mjs';
+import { bandOf, compareGroups, groupKey } from './groups.mjs';
 
 export const LAYERS = LAYER_NAMES;
 
@@ -155,6 +155,18 @@ export function chartEntries(runs) {
     else if (members[0] === run) out.push({ key: members.map((r) => r.id).join('+'), color: run.color, name: groupName(members), runs: members, group: true });
   }
   return out;
+}
+
+/**
+ * With exactly two seed groups shown and every seed finished: the plain statement of whether the
+ * groups' final test accuracies differ by more than the spread between seeds; else null.
+ * @param {object[]} entries chartEntries()'s
+ */
+export function groupVerdict(entries) {
+  const groups = entries.filter((e) => e.group);
+  if (groups.length !== 2 || groups.some((g) => g.runs.some((r) => r.stopReason === 'none'))) return null;
+  const [a, b] = groups;
+  return compareGroups(a.runs, b.runs, 'testAcc', [a.name, b.name])?.text ?? null;
 }
 
 /**

@@ -92,9 +92,10 @@ const show = (field, x) => (PERCENT.has(field) ? `${(100 * x).toFixed(2)} %` : x
  * @param {object[]} a histories of one group
  * @param {object[]} b histories of the other
  * @param {string} [field]
+ * @param {[string, string]} [names] the groups' names, when the text should say which is which
  * @returns {{a: object, b: object, difference: number, exceeds: boolean, text: string} | null}
  */
-export function compareGroups(a, b, field = 'testAcc') {
+export function compareGroups(a, b, field = 'testAcc', names = ['', '']) {
   const sa = stats(finals(a, field)), sb = stats(finals(b, field));
   if (!sa || !sb) return null;
   const exceeds = sa.min > sb.max || sb.min > sa.max;
@@ -102,7 +103,8 @@ export function compareGroups(a, b, field = 'testAcc') {
   const name = NAMES[field] ?? field;
   const range = (s) => `${show(field, s.min)} to ${show(field, s.max)} over ${s.n} seed${s.n > 1 ? 's' : ''}`;
   const diffText = PERCENT.has(field) ? `${Math.abs(100 * difference).toFixed(2)} points` : Math.abs(difference).toFixed(4);
-  const text = `Final ${name}: ${show(field, sa.mean)} on average (${range(sa)}) against ${show(field, sb.mean)} (${range(sb)}). ` +
+  const of = (k) => (names[k] ? ` for ${names[k]}` : '');
+  const text = `Final ${name}: ${show(field, sa.mean)} on average${of(0)} (${range(sa)}) against ${show(field, sb.mean)}${of(1)} (${range(sb)}). ` +
     (exceeds
       ? `The difference, ${diffText}, exceeds the spread between seeds: every seed of one group is on the same side of every seed of the other.`
       : `The difference, ${diffText}, is within the spread between seeds (the ranges overlap): these runs do not show that one setting is better.`);
