@@ -152,3 +152,19 @@ test('two seed groups shown and finished get the statement, naming each', () => 
   high[1].stopReason = 'none';
   assert.equal(groupVerdict(chartEntries([...low, ...high])), null, 'a seed still training');
 });
+
+test('a seed group\'s histogram: the mean density in a band, zero beyond a narrower seed\'s range', () => {
+  const [a, b, c, other] = seedGroup();
+  const h = histogramSeries([{ run: a, data: { counts: [1, 3], range: 1 } }, { run: b, data: { counts: [3, 1], range: 1 } },
+    { run: c, data: { counts: [0, 2, 2, 0], range: 2 } }, { run: other, data: { counts: [1, 1], range: 1 } }]);
+  assert.equal(h.range, 2);
+  assert.deepEqual(h.series.map((s) => s.key), ['1+2+3', '4']);
+  const g = h.series[0];
+  assert.deepEqual(g.points.map((p) => p.x), [-2, -1, -0.5, 0.5, 1, 2], "the first seed's bins, and zeros out to the widest range");
+  // At -0.5: densities 0.25, 0.75 and 0.5 (the third seed's [-1, 0) bin holds 2 of its 4 weights).
+  assert.equal(g.points[2].y, 0.5);
+  assert.deepEqual([g.band.min[2].y, g.band.max[2].y], [0.25, 0.75]);
+  assert.deepEqual([g.band.min[0].y, g.band.max[0].y], [0, 0]);
+  assert.equal(h.series[1].band, null);
+  assert.deepEqual(histogramTable(h.series).rows[2], ['#1–#3 defaults · 3 seeds', '-0.5', '0.5', '0.25', '0.75']);
+});

@@ -299,26 +299,36 @@ export function tableOf(chart, runs) {
   return { columns, rows };
 }
 
-/** The histogram's table: a row per run and bin, with the bin's centre and density. */
+/** The histogram's table: a row per run (or seed group) and bin, with the bin's centre and density;
+ * with a seed group shown, the lowest and highest seed's density beside it. */
 export function histogramTable(series) {
+  const banded = series.some((s) => s.band);
   return {
-    columns: ['run', 'weight value (bin centre)', 'density'],
-    rows: series.flatMap((s) => s.points.map((p) => [s.name, num(p.x), num(p.y)])),
+    columns: ['run', 'weight value (bin centre)', 'density', ...(banded ? ['density, lowest seed', 'density, highest seed'] : [])],
+    rows: series.flatMap((s) => s.points.map((p, i) => [s.name, num(p.x), num(p.y),
+      ...(banded ? (s.band ? [num(s.band.min[i].y), num(s.band.max[i].y)] : ['', '']) : [])])),
   };
 }
 
 /** Histograms of several runs on one x axis: each {counts, range} becomes a density curve (share
- * of weights per unit of weight value), so runs with different ranges compare. */
+ * of weights per unit of weight value), so runs with different ranges compare. A seed group's
+ * curve is its seeds' mean density, in a band from the lowest to the highest; a seed whose range
+ * is narrower has density 0 beyond it. */
 export function histogramSeries(items) {
-  let range = 0;
-  const series = items.map(({ run, data }) => {
+  const range = Math.max(0, ...items.map(({ data }) => data.range)) || 1;
+  const curves = new Map(items.map(({ run, data }) => {
     const width = (2 * data.range) / data.counts.length;
     const total = data.counts.reduce((a, b) => a + b, 0) || 1;
-    range = Math.max(range, data.range);
-    return {
-      runId: run.id, color: run.color, name: runName(run),
-      points: data.counts.map((c, i) => ({ x: -data.range + (i + 0.5) * width, y: c / total / (width || 1) })),
-    };
-  });
-  return { series, range: range || 1 };
+    return [run, data.counts.map((c, i) => ({ x: -data.range + (i + 0.5) * width, y: c / total / (width || 1) }))];
+  }));
+  // Zeros out to the widest range, so every seed's curve covers the x axis the band is read on.
+  const padded = (run) => {
+    const r = items.find((i) => i.run === run).data.range;
+    const edge = r < range ? [{ x: -range, y: 0 }, { x: -r, y: 0 }] : [{ x: -range, y: 0 }];
+    return [...edge, ...curves.get(run), ...edge.map((p) => ({ x: -p.x, y: 0 })).reverse()];
+  };
+  const series = chartEntries(items.map((i) => i.run)).map((e) => ({
+    key: e.key, color: e.color, name: e.name, ...(e.group ? entryLine(e, padded) : { points: curves.get(e.runs[0]), band: null }),
+  }));
+  return { series, range };
 }

@@ -570,13 +570,15 @@ export function createCharts(root, onLayer) {
     /** Overlays the weight histograms of the runs shown: items [{run, data: {counts, range}}]. */
     histogram(layer, items) {
       const { series, range } = histogramSeries(items);
-      charts.histogram.data.datasets = series.map((s) => dataset(`hist:${s.runId}`, s.points, {
-        label: s.name, borderColor: s.color, backgroundColor: alpha(s.color, 0.12), fill: true, borderWidth: 1.75, stepped: 'middle',
-      }));
+      charts.histogram.data.datasets = series.flatMap((s) => {
+        const drawn = dataset(`hist:${s.key}`, s.points, { label: s.name, borderColor: s.color, backgroundColor: alpha(s.color, 0.12), fill: true, borderWidth: 1.75, stepped: 'middle' });
+        return s.band ? [...bandSets(`hist:${s.key}`, s.name, s.color, s.band, 0.22), drawn] : [drawn];
+      });
       charts.histogram.options.scales.x.min = -range;
       charts.histogram.options.scales.x.max = range;
       charts.histogram.options.scales.y.min = 0;
-      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis` : '');
+      const groups = series.filter((s) => s.band).length;
+      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis${groups ? `; a seed group as its mean density in a band from the lowest to the highest seed` : ''}` : '');
       info.histogram = { runs: series.length, layer: LAYERS[layer], range };
       lastHistogram = series;
       if (tablesOpen.has('histogram')) fillTable('histogram');
