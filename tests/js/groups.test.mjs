@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaults } from '../../web/lib/config.mjs';
-import { band, compareGroups, extremum, groupRuns, summarize } from '../../web/lib/groups.mjs';
+import { band, bandOf, compareGroups, extremum, groupRuns, summarize } from '../../web/lib/groups.mjs';
 import { newHistory } from '../../web/lib/history.mjs';
 import { expandSweep, parseSweep } from '../../web/lib/sweep.mjs';
 
@@ -53,4 +53,22 @@ test('a sweep summary has one row per point, averaged over seeds, and finds wher
   assert.ok(Math.abs(rows[1].finalValLoss.mean - 0.21) < 1e-12);
   assert.deepEqual(extremum(rows, 'finalValLoss'), { index: 1, where: 'inside' });
   assert.deepEqual(extremum(rows, 'finalValLoss', { highest: true }), { index: 2, where: 'last' });
+});
+
+test('a band covers only the x range every series reaches, reading the others between their points', () => {
+  const b = bandOf([
+    [{ x: 1, y: 1 }, { x: 2, y: 3 }, { x: 3, y: 5 }],
+    [{ x: 1, y: 2 }, { x: 3, y: 8 }, { x: 4, y: 9 }],
+    [{ x: 0, y: 0 }, { x: 1, y: 6 }, { x: 2, y: 4 }, { x: 3, y: 2 }],
+  ]);
+  assert.deepEqual(b.map((p) => p.x), [1, 2, 3], 'from the latest start to the earliest end');
+  assert.deepEqual(b.map((p) => [p.min, p.max]), [[1, 6], [3, 5], [2, 8]], 'the second series is read at x = 2 halfway: 5');
+  assert.deepEqual(b.map((p) => p.mean), [3, 4, 5]);
+  assert.deepEqual(bandOf([[{ x: 1, y: 1 }], []]), [], 'a series without points: no band yet');
+});
+
+test('a group stopped early at different epochs: the band ends where the shortest run ended', () => {
+  const base = defaults();
+  const b = band([fake({ ...base, seed: 1 }, [0.5, 0.6, 0.7]), fake({ ...base, seed: 2 }, [0.3, 0.4])], 'testAcc');
+  assert.deepEqual(b.map((p) => [p.epoch, p.min, p.max]), [[1, 0.3, 0.5], [2, 0.4, 0.6]]);
 });

@@ -7,8 +7,12 @@
  * A run here is any object with id, color, config, epochs (history.mjs rows), stopReason,
  * restoredEpoch, step, stepsPerEpoch and plot: { loss, acc, grad[], weight[] } of {points: [{x, y}]}
  * (web/page/runs.mjs). A name (run.name or run.label) is shown in legends.
+ *
+ * Runs that differ only in their seed are drawn as one seed group: a mean line in a band from the
+ * lowest to the highest seed (chartEntries), on every chart and in every table.
  */
 import { LAYER_NAMES } from './config.mjs';
+import { bandOf, compareGroups, groupKey } from './groups.mjs';
 
 export const LAYERS = LAYER_NAMES;
 
@@ -114,6 +118,93 @@ export function markers(run) {
   return out;
 }
 
+const SEED_PHRASE = /^seed \d+$/;
+
+// "#1–#3" for consecutive ids, else "#1, #4, #7".
+const idList = (ids) => (ids.every((id, i) => id === ids[0] + i) ? `#${ids[0]}–#${ids.at(-1)}` : ids.map((id) => `#${id}`).join(', '));
+
+function groupName(members) {
+  const label = members[0].label.split(', ').filter((p) => !SEED_PHRASE.test(p)).join(', ');
+  const name = `${idList(members.map((r) => r.id))} ${label} · ${members.length} seeds`;
+  // Finished runs of different lengths (early stopping): the band stops where the shortest did.
+  const lengths = members.map((r) => r.epochs.length);
+  const finished = members.every((r) => r.stopReason !== 'none');
+  return finished && Math.min(...lengths) < Math.max(...lengths) ? `${name} · to epoch ${Math.min(...lengths)}, which all reached` : name;
+}
+
+/**
+ * The runs shown as the charts draw them: runs that differ only in their seed, each with a seed of
+ * its own, become one seed group (a mean line in a min-max band, in its first run's colour); the
+ * rest are drawn one by one. In the order of each one's first run. Two runs with the same seed are
+ * not a group: they are repeats (a retrained run, a fork), not a spread between seeds.
+ * @param {object[]} runs the runs shown, in order
+ * @returns {{key: string, color: string, name: string, runs: object[], group: boolean}[]}
+ */
+export function chartEntries(runs) {
+  const byKey = new Map();
+  for (const run of runs) {
+    const key = groupKey(run.config);
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key).push(run);
+  }
+  const out = [];
+  for (const run of runs) {
+    const members = byKey.get(groupKey(run.config));
+    const group = members.length > 1 && new Set(members.map((r) => r.config.seed)).size === members.length;
+    if (!group) out.push({ key: String(run.id), color: run.color, name: runName(run), runs: [run], group: false });
+    else if (members[0] === run) out.push({ key: members.map((r) => r.id).join('+'), color: run.color, name: groupName(members), runs: members, group: true });
+  }
+  return out;
+}
+
+/**
+ * With exactly two seed groups shown and every seed finished: the plain statement of whether the
+ * groups' final test accuracies differ by more than the spread between seeds; else null.
+ * @param {object[]} entries chartEntries()'s
+ */
+export function groupVerdict(entries) {
+  const groups = entries.filter((e) => e.group);
+  if (groups.length !== 2 || groups.some((g) => g.runs.some((r) => r.stopReason === 'none'))) return null;
+  const [a, b] = groups;
+  return compareGroups(a.runs, b.runs, 'testAcc', [a.name, b.name])?.text ?? null;
+}
+
+/**
+ * One line of an entry: a run's own points, or a group's mean with its min and max.
+ * @param {object} entry chartEntries()'s
+ * @param {(run: object) => {x: number, y: number}[]} pointsOf
+ * @returns {{points: {x, y}[], band: {min: {x, y}[], max: {x, y}[]} | null}}
+ */
+export function entryLine(entry, pointsOf) {
+  if (!entry.group) return { points: pointsOf(entry.runs[0]), band: null };
+  const b = bandOf(entry.runs.map(pointsOf));
+  return { points: b.map((p) => ({ x: p.x, y: p.mean })), band: { min: b.map((p) => ({ x: p.x, y: p.min })), max: b.map((p) => ({ x: p.x, y: p.max })) } };
+}
+
+/**
+ * The lines of the loss or accuracy chart, per entry: the per-step training curve (smoothed), the
+ * training and (when the runs validate) validation values per epoch. A group's per-step curve is
+ * its mean alone: a band there would only draw the noise between steps.
+ * @param {object[]} entries chartEntries()'s
+ * @param {{curve: 'loss'|'acc', train: string, val: string, scale: number, smoothing: number, value?: (y: number) => number}} spec
+ *   value maps what is drawn (e.g. accuracy to error rate) before the mean is taken
+ * @returns {{key: string, role: 'step'|'train'|'val', label: string, color: string, group: boolean, points: {x, y}[], band: object|null}[]}
+ */
+export function comparisonLines(entries, { curve, train, val, scale, smoothing, value }) {
+  const map = (points) => (value ? points.map((p) => ({ x: p.x, y: value(p.y) })) : points);
+  const lines = [];
+  for (const e of entries) {
+    const add = (role, label, pointsOf, banded) => {
+      const { points, band } = entryLine(e, (r) => map(pointsOf(r)));
+      lines.push({ key: e.key, role, label: `${e.name} ${label}`, color: e.color, group: e.group, points, band: banded ? band : null });
+    };
+    add('step', 'train (step)', (r) => smooth(r.plot[curve].points, smoothing), false);
+    add('train', 'train', (r) => epochSeries(r, train, { scale }), true);
+    if (e.runs[0].config.val > 0) add('val', 'validation', (r) => epochSeries(r, val, { scale }), true);
+  }
+  return lines;
+}
+
 /** The per-layer quantities drawn as small multiples: one panel per layer, runs overlaid. */
 export const PER_LAYER = Object.freeze({
   grad: { title: 'Gradient norm', unit: '‖∂L/∂θ‖₂', log: true, zeroLabel: '0: no gradient', smoothing: 0.8 },
@@ -144,21 +235,25 @@ function layerPoints(run, kind, layer) {
 
 /**
  * Small multiples of one per-layer quantity for the runs shown: a panel per layer, in each a series
- * per run in the run's colour, and one y range for all of them.
+ * per entry (a run, or a seed group's mean with its band) in its colour, and one y range for all
+ * of them, bands included.
  * @param {object[]} runs the runs shown, in order
  * @param {'grad'|'weight'|'sparsity'} kind
  */
 export function perLayerPanels(runs, kind) {
   const spec = PER_LAYER[kind];
-  const raw = LAYERS.map((_, layer) => runs.map((run) => layerPoints(run, kind, layer)));
-  const range = sharedRange(raw.flat(), { log: spec.log });
+  const entries = chartEntries(runs);
+  const raw = LAYERS.map((_, layer) => entries.map((e) => entryLine(e, (run) => layerPoints(run, kind, layer))));
+  const range = sharedRange(raw.flat().flatMap((l) => (l.band ? [l.points, l.band.min, l.band.max] : [l.points])), { log: spec.log });
+  const place = (points) => (range.floor ? onFloor(points, range.floor) : points);
   const panels = LAYERS.map((name, layer) => ({
     layer,
     name,
     frozenIn: runs.filter((r) => String(r.config?.freeze ?? '').split(',').includes(name)).map((r) => r.id),
-    series: runs.map((run, i) => {
-      const points = range.floor ? onFloor(raw[layer][i], range.floor) : raw[layer][i];
-      return { runId: run.id, color: run.color, name: runName(run), points, zeros: raw[layer][i].filter((p) => p.y === 0).length };
+    series: entries.map((e, i) => {
+      const { points, band } = raw[layer][i];
+      return { key: e.key, color: e.color, name: e.name, group: e.group, points: place(points),
+        band: band && { min: place(band.min), max: place(band.max) }, zeros: points.filter((p) => p.y === 0).length };
     }),
   }));
   return { kind, ...spec, range, panels };
@@ -171,52 +266,69 @@ export function runName(run) {
 
 const num = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '' : Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
 
+// The columns of each chart's table: a name and the value it reads from an epoch row.
+const TABLES = {
+  loss: [['train loss', (e) => e.trainLoss], ['validation loss', (e) => e.valLoss], ['test loss', (e) => e.testLoss]],
+  accuracy: [['train accuracy %', (e) => e.trainAcc * 100], ['validation accuracy %', (e) => e.valAcc * 100], ['test accuracy %', (e) => e.testAcc * 100]],
+  grad: LAYERS.map((l, i) => [`${l} mean gradient norm`, (e) => e.gradMean?.[i]]),
+  weight: LAYERS.map((l, i) => [`${l} weight norm`, (e) => e.weightNorm?.[i]]),
+  sparsity: [['all %', (e) => e.sparsity * 100], ...LAYERS.map((l, i) => [`${l} %`, (e) => e.layerSparsity?.[i] * 100])],
+};
+
 /**
  * The numbers behind a chart, as a table: per run and epoch (loss, accuracy, per-layer charts at
- * epoch resolution), so a screen reader can read what the chart draws.
+ * epoch resolution), so a screen reader can read what the chart draws. With a seed group shown,
+ * each value gets the lowest and highest seed's beside it, and the group's row gives the mean.
  * @returns {{columns: string[], rows: string[][]}}
  */
 export function tableOf(chart, runs) {
-  const perEpoch = (cols, cells) => ({
-    columns: ['run', 'epoch', ...cols],
-    rows: runs.flatMap((run) => run.epochs.map((e) => [runName(run), String(e.epoch), ...cells(e, run).map(num)])),
+  const cols = TABLES[chart];
+  if (!cols) return { columns: [], rows: [] };
+  const entries = chartEntries(runs);
+  const banded = entries.some((e) => e.group);
+  const columns = ['run', 'epoch', ...(banded ? cols.flatMap(([c]) => [c, `${c}, lowest seed`, `${c}, highest seed`]) : cols.map(([c]) => c))];
+  const rows = entries.flatMap((e) => {
+    if (!e.group) {
+      return e.runs[0].epochs.map((ep) => [e.name, String(ep.epoch), ...cols.flatMap(([, f]) => (banded ? [num(f(ep)), '', ''] : [num(f(ep))]))]);
+    }
+    const bands = cols.map(([, f]) => new Map(bandOf(e.runs.map((r) => r.epochs.map((ep) => ({ x: ep.epoch, y: f(ep) })).filter((p) => Number.isFinite(p.y))))
+      .map((p) => [p.x, p])));
+    const epochs = [...new Set(bands.flatMap((b) => [...b.keys()]))].sort((a, b) => a - b);
+    return epochs.map((x) => [e.name, String(x), ...bands.flatMap((b) => (b.has(x) ? [b.get(x).mean, b.get(x).min, b.get(x).max].map(num) : ['', '', '']))]);
   });
-  switch (chart) {
-    case 'loss':
-      return perEpoch(['train loss', 'validation loss', 'test loss'], (e) => [e.trainLoss, e.valLoss, e.testLoss]);
-    case 'accuracy':
-      return perEpoch(['train accuracy %', 'validation accuracy %', 'test accuracy %'], (e) => [e.trainAcc * 100, e.valAcc * 100, e.testAcc * 100]);
-    case 'grad':
-      return perEpoch(LAYERS.map((l) => `${l} mean gradient norm`), (e) => LAYERS.map((_, i) => e.gradMean?.[i]));
-    case 'weight':
-      return perEpoch(LAYERS.map((l) => `${l} weight norm`), (e) => LAYERS.map((_, i) => e.weightNorm?.[i]));
-    case 'sparsity':
-      return perEpoch(['all %', ...LAYERS.map((l) => `${l} %`)], (e) => [e.sparsity * 100, ...LAYERS.map((_, i) => e.layerSparsity?.[i] * 100)]);
-    default:
-      return { columns: [], rows: [] };
-  }
+  return { columns, rows };
 }
 
-/** The histogram's table: a row per run and bin, with the bin's centre and density. */
+/** The histogram's table: a row per run (or seed group) and bin, with the bin's centre and density;
+ * with a seed group shown, the lowest and highest seed's density beside it. */
 export function histogramTable(series) {
+  const banded = series.some((s) => s.band);
   return {
-    columns: ['run', 'weight value (bin centre)', 'density'],
-    rows: series.flatMap((s) => s.points.map((p) => [s.name, num(p.x), num(p.y)])),
+    columns: ['run', 'weight value (bin centre)', 'density', ...(banded ? ['density, lowest seed', 'density, highest seed'] : [])],
+    rows: series.flatMap((s) => s.points.map((p, i) => [s.name, num(p.x), num(p.y),
+      ...(banded ? (s.band ? [num(s.band.min[i].y), num(s.band.max[i].y)] : ['', '']) : [])])),
   };
 }
 
 /** Histograms of several runs on one x axis: each {counts, range} becomes a density curve (share
- * of weights per unit of weight value), so runs with different ranges compare. */
+ * of weights per unit of weight value), so runs with different ranges compare. A seed group's
+ * curve is its seeds' mean density, in a band from the lowest to the highest; a seed whose range
+ * is narrower has density 0 beyond it. */
 export function histogramSeries(items) {
-  let range = 0;
-  const series = items.map(({ run, data }) => {
+  const range = Math.max(0, ...items.map(({ data }) => data.range)) || 1;
+  const curves = new Map(items.map(({ run, data }) => {
     const width = (2 * data.range) / data.counts.length;
     const total = data.counts.reduce((a, b) => a + b, 0) || 1;
-    range = Math.max(range, data.range);
-    return {
-      runId: run.id, color: run.color, name: runName(run),
-      points: data.counts.map((c, i) => ({ x: -data.range + (i + 0.5) * width, y: c / total / (width || 1) })),
-    };
-  });
-  return { series, range: range || 1 };
+    return [run, data.counts.map((c, i) => ({ x: -data.range + (i + 0.5) * width, y: c / total / (width || 1) }))];
+  }));
+  // Zeros out to the widest range, so every seed's curve covers the x axis the band is read on.
+  const padded = (run) => {
+    const r = items.find((i) => i.run === run).data.range;
+    const edge = r < range ? [{ x: -range, y: 0 }, { x: -r, y: 0 }] : [{ x: -range, y: 0 }];
+    return [...edge, ...curves.get(run), ...edge.map((p) => ({ x: -p.x, y: 0 })).reverse()];
+  };
+  const series = chartEntries(items.map((i) => i.run)).map((e) => ({
+    key: e.key, color: e.color, name: e.name, ...(e.group ? entryLine(e, padded) : { points: curves.get(e.runs[0]), band: null }),
+  }));
+  return { series, range };
 }

@@ -31,20 +31,50 @@ const stats = (xs) => {
   return { mean: v.reduce((s, x) => s + x, 0) / v.length, min: Math.min(...v), max: Math.max(...v), n: v.length };
 };
 
+// A series' value at x, linear between its points (x within the series' range); `from` is where the
+// search starts, so a walk along increasing x stays linear in the points.
+function valueAt(points, x, from) {
+  let i = from;
+  while (i + 1 < points.length && points[i + 1].x <= x) i++;
+  const p = points[i], q = points[i + 1];
+  return { i, y: !q || p.x === x ? p.y : p.y + ((q.y - p.y) * (x - p.x)) / (q.x - p.x) };
+}
+
 /**
- * A group's per-epoch band of one epoch field: over the epochs every member has reached.
+ * Mean, min and max of several series ({x, y} points, x increasing) over the x range they all
+ * cover: runs that stopped early, or train on, do not widen the band beyond the shortest. The
+ * points are the x values of the series that ends first; the others are read there, linearly
+ * between their own points (per-epoch series share their x values, so nothing is interpolated).
+ * @param {{x: number, y: number}[][]} list
+ * @returns {{x: number, mean: number, min: number, max: number, n: number}[]}
+ */
+export function bandOf(list) {
+  if (!list.length || list.some((s) => !s.length)) return [];
+  const start = Math.max(...list.map((s) => s[0].x));
+  const grid = list.reduce((a, b) => (b.at(-1).x < a.at(-1).x ? b : a));
+  const at = list.map(() => 0);
+  const out = [];
+  for (const { x } of grid) {
+    if (x < start) continue;
+    const ys = list.map((s, k) => {
+      const v = valueAt(s, x, at[k]);
+      at[k] = v.i;
+      return v.y;
+    });
+    out.push({ x, mean: ys.reduce((a, b) => a + b, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys), n: ys.length });
+  }
+  return out;
+}
+
+/**
+ * A group's per-epoch band of one epoch field, over the epochs every member has reached.
  * @param {object[]} members histories
  * @param {string} field e.g. 'valLoss', 'testAcc'
  * @returns {{epoch: number, mean: number, min: number, max: number, n: number}[]}
  */
 export function band(members, field) {
-  const epochs = Math.min(...members.map((h) => h.epochs.length));
-  const out = [];
-  for (let j = 0; j < epochs; j++) {
-    const s = stats(members.map((h) => h.epochs[j][field]));
-    if (s) out.push({ epoch: j + 1, ...s });
-  }
-  return out;
+  const series = members.map((h) => h.epochs.filter((e) => Number.isFinite(e[field])).map((e) => ({ x: e.epoch, y: e[field] })));
+  return bandOf(series).map(({ x, ...s }) => ({ epoch: x, ...s }));
 }
 
 /** A group's final values of one field (finalResult: the restored epoch's after restore-best). */
@@ -62,9 +92,10 @@ const show = (field, x) => (PERCENT.has(field) ? `${(100 * x).toFixed(2)} %` : x
  * @param {object[]} a histories of one group
  * @param {object[]} b histories of the other
  * @param {string} [field]
+ * @param {[string, string]} [names] the groups' names, when the text should say which is which
  * @returns {{a: object, b: object, difference: number, exceeds: boolean, text: string} | null}
  */
-export function compareGroups(a, b, field = 'testAcc') {
+export function compareGroups(a, b, field = 'testAcc', names = ['', '']) {
   const sa = stats(finals(a, field)), sb = stats(finals(b, field));
   if (!sa || !sb) return null;
   const exceeds = sa.min > sb.max || sb.min > sa.max;
@@ -72,7 +103,8 @@ export function compareGroups(a, b, field = 'testAcc') {
   const name = NAMES[field] ?? field;
   const range = (s) => `${show(field, s.min)} to ${show(field, s.max)} over ${s.n} seed${s.n > 1 ? 's' : ''}`;
   const diffText = PERCENT.has(field) ? `${Math.abs(100 * difference).toFixed(2)} points` : Math.abs(difference).toFixed(4);
-  const text = `Final ${name}: ${show(field, sa.mean)} on average (${range(sa)}) against ${show(field, sb.mean)} (${range(sb)}). ` +
+  const of = (k) => (names[k] ? ` for ${names[k]}` : '');
+  const text = `Final ${name}: ${show(field, sa.mean)} on average${of(0)} (${range(sa)}) against ${show(field, sb.mean)}${of(1)} (${range(sb)}). ` +
     (exceeds
       ? `The difference, ${diffText}, exceeds the spread between seeds: every seed of one group is on the same side of every seed of the other.`
       : `The difference, ${diffText}, is within the spread between seeds (the ranges overlap): these runs do not show that one setting is better.`);

@@ -3,10 +3,12 @@
 // markers (best epoch, early stop, divergence, restored epoch); gradient norm, weight norm and
 // sparsity are small multiples, one panel per layer with the runs overlaid and one y range shared
 // by every panel and run, so equal heights mean equal values. An exact zero on a log axis sits on a
-// labelled floor line instead of vanishing. The numbers come from web/lib/chart-data.mjs.
+// labelled floor line instead of vanishing. Runs that differ only in their seed are drawn once, as
+// their mean in a min-max band, and two such groups get a statement on whether they really differ.
+// The numbers come from web/lib/chart-data.mjs.
 // New data is taken at most every 200 ms and the charts are redrawn one per animation frame, so no
 // single task on the main thread grows long.
-import { LAYERS, PER_LAYER, epochSeries, histogramSeries, histogramTable, markers, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../lib/chart-data.mjs';
+import { LAYERS, PER_LAYER, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
@@ -145,6 +147,15 @@ function dataset(key, data, style) {
   return d;
 }
 
+// A seed group's band: the lowest seed's line, then the highest seed's filled down to it ('-1': the
+// dataset before), both without a border, so the group's mean line drawn next reads on top.
+function bandSets(key, label, color, band, opacity) {
+  return [
+    dataset(`${key}:min`, band.min, { label: `${label}, lowest seed`, borderColor: 'transparent', borderWidth: 0, pointRadius: 0, fill: false }),
+    dataset(`${key}:max`, band.max, { label: `${label}, highest seed`, borderColor: 'transparent', borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(color, opacity) }),
+  ];
+}
+
 // Points where the value is exactly zero are drawn on the floor line, dots included.
 const dotsOnZeros = (ctx) => (ctx.raw?.v === 0 ? 2.5 : 0);
 
@@ -154,6 +165,8 @@ const MARK_STYLE = {
   early: { dash: [6, 3], width: 2, text: 'early stop' },
   diverged: { dash: [3, 2], width: 2.5, text: 'diverged' },
 };
+
+const singleRuns = (entries) => entries.filter((e) => !e.group).map((e) => e.runs[0]);
 
 // Vertical lines at each run's markers; labels on the big charts only, stacked so runs do not overlap.
 function markerAnnotations(runs, withLabels) {
@@ -277,7 +290,7 @@ export function createCharts(root, onLayer) {
       return;
     }
     holder.replaceChildren(h('table', {},
-      h('caption', { class: 'sr-only' }, `${TITLES[name]}: the numbers behind the chart, per run and epoch`),
+      h('caption', { class: 'sr-only' }, `${TITLES[name]}: the numbers behind the chart, per run and epoch; a seed group's row gives the mean, with the lowest and highest seed beside it`),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', {}, v))))))));
   }
@@ -293,6 +306,7 @@ export function createCharts(root, onLayer) {
   });
 
   const legend = root.querySelector('#run-legend');
+  const verdict = root.querySelector('#chart-verdict');
   let latest = null;
   let timer = 0;
   let frame = 0;
@@ -323,45 +337,47 @@ export function createCharts(root, onLayer) {
     if (!frame) frame = requestAnimationFrame(pump);
   }
 
-  function renderLegend(shown) {
-    const names = shown.map(runName);
+  function renderLegend(entries) {
+    const names = entries.map((e) => e.name);
     if (names.join('\n') === shownNames.join('\n') && legend.childElementCount) return;
     shownNames = names;
     legend.replaceChildren(
-      h('span', { class: 'legend-title' }, shown.length ? 'Runs:' : 'No run shown yet.'),
-      ...shown.map((run) => h('span', { class: 'legend-run', style: `--run-color: ${run.color}` },
-        h('span', { class: 'legend-line', 'aria-hidden': 'true' }), runName(run))));
+      h('span', { class: 'legend-title' }, entries.length ? 'Runs:' : 'No run shown yet.'),
+      ...entries.map((e) => h('span', { class: e.group ? 'legend-run legend-group' : 'legend-run', style: `--run-color: ${e.color}` },
+        h('span', { class: 'legend-line', 'aria-hidden': 'true' }), e.name)));
   }
 
-  // Three lines per run: the per-step training curve (thin), training per epoch (dashed) and
-  // validation per epoch (solid); the colour is the run's. `value` maps what is drawn (accuracy in
-  // % becomes the error rate on a log axis).
-  function comparisonSets(name, runs, stepCurve, trainKey, valKey, scale, value) {
-    const sets = [];
-    const { smoothing } = view[name];
-    const map = (points) => (value ? points.map((p) => ({ x: p.x, y: value(p.y) })) : points);
-    for (const run of runs) {
-      const label = runName(run);
-      const key = `${name}:${run.id}`;
-      sets.push(dataset(`${key}:step`, map(smooth(run.plot[stepCurve].points, smoothing)), { label: `${label} train (step)`, borderColor: alpha(run.color, 0.5), borderWidth: 1 }));
-      // Dots on the epochs while there are few; past 15 epochs they would hide the lines.
-      const dots = run.epochs.length <= 15;
-      sets.push(dataset(`${key}:train`, map(epochSeries(run, trainKey, { scale })), { label: `${label} train`, borderColor: run.color, borderDash: [5, 4], pointRadius: dots ? 2.5 : 0, pointBackgroundColor: run.color }));
-      if (run.config.val > 0) {
-        sets.push(dataset(`${key}:val`, map(epochSeries(run, valKey, { scale })), { label: `${label} validation`, borderColor: run.color, borderWidth: 2.25, pointRadius: dots ? 3 : 0, pointBackgroundColor: run.color }));
-      }
-    }
-    return sets;
+  function renderVerdict(entries) {
+    const text = groupVerdict(entries);
+    verdict.hidden = !text;
+    setText(verdict, text ?? '');
   }
 
-  function takeComparison(name, shown) {
+  // Three lines per run or seed group: the per-step training curve (thin), training per epoch
+  // (dashed) and validation per epoch (solid); the colour is the run's, a group's epoch lines sit in
+  // their band (fainter for training, so two overlapping bands stay readable).
+  function lineSets(name, line) {
+    const key = `${name}:${line.key}:${line.role}`;
+    // Dots on the epochs while there are few; past 15 epochs they would hide the lines.
+    const dots = line.points.length <= 15;
+    const style = {
+      step: { label: line.label, borderColor: alpha(line.color, 0.5), borderWidth: 1 },
+      train: { label: line.label, borderColor: line.color, borderDash: [5, 4], pointRadius: dots ? 2.5 : 0, pointBackgroundColor: line.color },
+      val: { label: line.label, borderColor: line.color, borderWidth: 2.25, pointRadius: dots ? 3 : 0, pointBackgroundColor: line.color },
+    }[line.role];
+    const drawn = dataset(key, line.points, style);
+    return line.band ? [...bandSets(key, line.label, line.color, line.band, line.role === 'val' ? 0.16 : 0.08), drawn] : [drawn];
+  }
+
+  function takeComparison(name, entries) {
     const chart = charts[name];
-    const { log } = view[name];
+    const { log, smoothing } = view[name];
     const acc = name === 'accuracy';
     const error = acc && log; // accuracy on a log axis: the error rate, 100 − accuracy
-    chart.data.datasets = acc
-      ? comparisonSets(name, shown, 'acc', 'trainAcc', 'valAcc', 100, error ? (y) => Math.max(100 - y, 1e-3) : null)
-      : comparisonSets(name, shown, 'loss', 'trainLoss', 'valLoss', 1, null);
+    const lines = acc
+      ? comparisonLines(entries, { curve: 'acc', train: 'trainAcc', val: 'valAcc', scale: 100, smoothing, value: error ? (y) => Math.max(100 - y, 1e-3) : null })
+      : comparisonLines(entries, { curve: 'loss', train: 'trainLoss', val: 'valLoss', scale: 1, smoothing });
+    chart.data.datasets = lines.flatMap((line) => lineSets(name, line));
     const range = sharedRange(chart.data.datasets.map((d) => d.data), { log });
     const decades = log ? Math.log10(range.max / range.min) : 0;
     if (acc && !log) {
@@ -372,28 +388,33 @@ export function createCharts(root, onLayer) {
       setY(chart, { log, min: log ? range.min : 0, max: log ? range.max : undefined, percent: acc, decades });
     }
     chart.options.scales.y.title.text = acc ? (error ? 'error (100 − accuracy), log' : 'accuracy') : (log ? 'cross-entropy, log' : 'cross-entropy');
-    const marks = markerAnnotations(shown, true);
+    // A group's markers would be one per seed at scattered epochs: only single runs get them.
+    const marks = markerAnnotations(singleRuns(entries), true);
     chart.options.plugins.annotation.annotations = marks.annotations;
     info.markers[name] = marks.list;
   }
 
   const drawnSignature = {};
-  function takeMultiples(kind, shown) {
+  function takeMultiples(kind, shown, entries) {
     const data = perLayerPanels(shown, kind);
     // Nothing new to draw (sparsity changes once an epoch): the panels are left alone.
-    const signature = JSON.stringify([data.range, shown.map((r) => [r.id, r.color, runName(r), r.stopReason]),
-      data.panels.map((p) => p.series.map((x) => [x.points.length, x.points.at(-1)?.y]))]);
+    const signature = JSON.stringify([data.range, entries.map((e) => [e.key, e.color, e.name, e.runs.map((r) => r.stopReason)]),
+      data.panels.map((p) => p.series.map((x) => [x.points.length, x.points.at(-1)?.y, x.band?.min.at(-1)?.y, x.band?.max.at(-1)?.y]))]);
     if (drawnSignature[kind] === signature) return;
     drawnSignature[kind] = signature;
     const { range } = data;
     const decades = range.log ? Math.log10(range.max / range.min) : 0;
-    const marks = markerAnnotations(shown.filter((r) => r.stopReason === 'diverged' || r.stopReason === 'early'), false);
+    const marks = markerAnnotations(singleRuns(entries).filter((r) => r.stopReason === 'diverged' || r.stopReason === 'early'), false);
     data.panels.forEach((panel, i) => {
       const chart = panels[kind][i];
-      chart.data.datasets = panel.series.map((s) => dataset(`${kind}:${s.runId}:${i}`, s.points, {
-        label: s.name, borderColor: s.color, backgroundColor: s.color,
-        pointRadius: s.zeros ? dotsOnZeros : kind === 'sparsity' ? 2 : 0,
-      }));
+      chart.data.datasets = panel.series.flatMap((s) => {
+        const key = `${kind}:${s.key}:${i}`;
+        const drawn = dataset(key, s.points, {
+          label: s.name, borderColor: s.color, backgroundColor: s.color,
+          pointRadius: s.zeros ? dotsOnZeros : kind === 'sparsity' ? 2 : 0,
+        });
+        return s.band ? [...bandSets(key, s.name, s.color, s.band, 0.18), drawn] : [drawn];
+      });
       setY(chart, { log: range.log, min: range.min, max: range.max, percent: kind === 'sparsity', floor: range.floor, decades });
       chart.options.plugins.title.text = panel.frozenIn.length ? `${panel.name} (frozen in ${panel.frozenIn.map((id) => `#${id}`).join(', ')})` : panel.name;
       const zeros = panel.series.some((x) => x.zeros > 0);
@@ -401,7 +422,7 @@ export function createCharts(root, onLayer) {
     });
     info.panels[kind] = {
       log: range.log, floor: range.floor, min: range.min, max: range.max,
-      panels: data.panels.map((p) => ({ name: p.name, runs: p.series.map((s) => s.runId), zeroPoints: p.series.reduce((n, s) => n + s.zeros, 0), frozenIn: p.frozenIn })),
+      panels: data.panels.map((p) => ({ name: p.name, runs: p.series.map((s) => s.key), zeroPoints: p.series.reduce((n, s) => n + s.zeros, 0), frozenIn: p.frozenIn })),
     };
     redraw(...panels[kind]);
   }
@@ -412,9 +433,11 @@ export function createCharts(root, onLayer) {
     if (!latest) return;
     const { runs } = latest;
     const shown = runs.filter((r) => r.visible);
-    renderLegend(shown);
-    takeComparison('loss', shown);
-    takeComparison('accuracy', shown);
+    const entries = chartEntries(shown);
+    renderLegend(entries);
+    renderVerdict(entries);
+    takeComparison('loss', entries);
+    takeComparison('accuracy', entries);
     redraw(charts.loss, charts.accuracy);
     // The fifteen small panels follow at most every MULTIPLES_EVERY_MS while a run trains, and at
     // once when nothing does, so the main thread keeps its budget.
@@ -423,13 +446,14 @@ export function createCharts(root, onLayer) {
       lastMultiples = lastTake;
       clearTimeout(multiTimer);
       multiTimer = 0;
-      for (const kind of MULTIPLES) takeMultiples(kind, shown);
+      for (const kind of MULTIPLES) takeMultiples(kind, shown, entries);
     } else if (!multiTimer) {
       multiTimer = setTimeout(() => { multiTimer = 0; take(); }, MULTIPLES_EVERY_MS - (lastTake - lastMultiples));
     }
+    // A dataset goes with its run, or with any run of its group ('1+2+3').
     for (const key of datasets.keys()) {
-      const id = Number(key.split(':')[1]);
-      if (!runs.some((r) => r.id === id)) datasets.delete(key);
+      const ids = key.split(':')[1].split('+').map(Number);
+      if (!ids.every((id) => runs.some((r) => r.id === id))) datasets.delete(key);
     }
     plotted = charts.loss.data.datasets.reduce((n, d) => n + d.data.length, 0);
     // Set with the data, so whoever sees points counted sees this too; the drawing follows in the next frame.
@@ -457,7 +481,7 @@ export function createCharts(root, onLayer) {
     // The legend (a line sample in each run's colour and its name) and the key (line styles, or
     // the card's key text), laid out in rows that wrap at the image's width.
     ctx.font = font(12);
-    const items = shown.map((run) => ({ color: run.color, style: 'solid', text: runName(run) }));
+    const items = chartEntries(shown).map((e) => ({ color: e.color, style: e.group ? 'band' : 'solid', text: e.name }));
     const key = name === 'loss' || name === 'accuracy'
       ? [['thin', 'train, per step'], ['dash', 'train, per epoch'], ['solid', 'validation'], ['mark', 'markers: best epoch, early stop, diverged']]
         .map(([style, text]) => ({ color: theme.text, style, text, key: true }))
@@ -496,8 +520,12 @@ export function createCharts(root, onLayer) {
         let tx = item.x;
         if (item.style) {
           ctx.save();
+          if (item.style === 'band') {
+            ctx.fillStyle = alpha(item.color, 0.2);
+            ctx.fillRect(item.x, y - 5 * scale, sample, 10 * scale);
+          }
           ctx.strokeStyle = item.color;
-          ctx.lineWidth = { thin: 1, dash: 2, solid: 3, mark: 2 }[item.style] * scale;
+          ctx.lineWidth = { thin: 1, dash: 2, solid: 3, band: 3, mark: 2 }[item.style] * scale;
           ctx.setLineDash(item.style === 'dash' ? [5 * scale, 4 * scale] : item.style === 'mark' ? [3 * scale, 2 * scale] : []);
           ctx.beginPath();
           if (item.style === 'mark') {
@@ -542,13 +570,15 @@ export function createCharts(root, onLayer) {
     /** Overlays the weight histograms of the runs shown: items [{run, data: {counts, range}}]. */
     histogram(layer, items) {
       const { series, range } = histogramSeries(items);
-      charts.histogram.data.datasets = series.map((s) => dataset(`hist:${s.runId}`, s.points, {
-        label: s.name, borderColor: s.color, backgroundColor: alpha(s.color, 0.12), fill: true, borderWidth: 1.75, stepped: 'middle',
-      }));
+      charts.histogram.data.datasets = series.flatMap((s) => {
+        const drawn = dataset(`hist:${s.key}`, s.points, { label: s.name, borderColor: s.color, backgroundColor: alpha(s.color, 0.12), fill: true, borderWidth: 1.75, stepped: 'middle' });
+        return s.band ? [...bandSets(`hist:${s.key}`, s.name, s.color, s.band, 0.22), drawn] : [drawn];
+      });
       charts.histogram.options.scales.x.min = -range;
       charts.histogram.options.scales.x.max = range;
       charts.histogram.options.scales.y.min = 0;
-      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis` : '');
+      const groups = series.filter((s) => s.band).length;
+      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis${groups ? `; a seed group as its mean density in a band from the lowest to the highest seed` : ''}` : '');
       info.histogram = { runs: series.length, layer: LAYERS[layer], range };
       lastHistogram = series;
       if (tablesOpen.has('histogram')) fillTable('histogram');
