@@ -62,24 +62,31 @@ void softmax_xent_forward(float *probs, float *losses, const float *logits,
 void softmax_xent_backward(float *dlogits, const float *probs, const uint8_t *labels, int B,
                            int C, float scale);
 
-/* ---- normalisation, padding, pooling to a vector, residuals (kernels_norm.c) ---- */
+/* ---- batch normalisation, zero padding, global average pooling, residual add (kernels_norm.c) */
+/* Batch normalisation's training pass is the one exception to batch-size independence: its
+ * statistics are the batch's by definition. */
 
 /* Batch normalisation over [B][C][S] (S = H*W after a conv, 1 after a dense layer), per channel
  * c over its B*S values, Keras semantics: mean and BIASED variance of the batch;
  * out = gamma * xhat + beta, xhat = (in - mean) / sqrt(var + eps).
- * Training: writes xhat [B][C][S] (kept for the backward pass), mean [C], var [C]. out may alias in. */
+ * Training: writes xhat [B][C][S] (kept for the backward pass), mean [C], var [C].
+ * out may alias in. */
 void batchnorm_forward_train(float *out, float *xhat, float *mean, float *var, const float *in,
-                             const float *gamma, const float *beta, int B, int C, int S, float eps);
-/* Inference: the same map with the moving mean and variance; each sample on its own. out may alias in. */
+                             const float *gamma, const float *beta, int B, int C, int S,
+                             float eps);
+/* Inference: the same map with the moving mean and variance; each sample on its own.
+ * out may alias in. */
 void batchnorm_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
                              const float *mean, const float *var, int B, int C, int S, float eps);
 /* dout [B][C][S] -> din [B][C][S] (may be NULL; may alias dout), dgamma [C] +=, dbeta [C] +=,
  * from the training pass's xhat and var:
  * din = gamma * inv_std / N * (N*dout - sum(dout) - xhat * sum(dout*xhat)), N = B*S */
-void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *xhat,
-                        const float *gamma, const float *var, int B, int C, int S, float eps);
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *xhat, const float *gamma, const float *var, int B, int C,
+                        int S, float eps);
 
-/* Zero padding: in [B][C][H][W] -> out [B][C][H+2P][W+2P] (a "same" 3x3 conv is pad 1 then a valid conv) */
+/* Zero padding: in [B][C][H][W] -> out [B][C][H+2P][W+2P] (a "same" 3x3 conv is pad 1 then a
+ * valid conv) */
 void pad2d_forward(float *out, const float *in, int B, int C, int H, int W, int P);
 /* dout [B][C][H+2P][W+2P] -> din [B][C][H][W]: the centre, the border's gradient dropped */
 void pad2d_backward(float *din, const float *dout, int B, int C, int H, int W, int P);
