@@ -59,7 +59,7 @@ const ln_config_field LN_CONFIG_FIELDS[] = {
     BOOL(restore_best, 1),
     UINT(freeze_mask, 0, 0, (1u << 5) - 1), /* bit (1u << layer) of LeNet-5's five: not updated */
     UINT(seed, 1, 0, 4294967295.0),
-    INT(watch, 0, 0, LN_MAX_LAYERS - 1),
+    INT(watch, 0, 0, LN_MAX_LAYERS - 2), /* the deepest network has 30 activation layers */
 };
 const int LN_NUM_CONFIG_FIELDS = (int)(sizeof LN_CONFIG_FIELDS / sizeof LN_CONFIG_FIELDS[0]);
 

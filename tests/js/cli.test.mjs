@@ -28,7 +28,7 @@ test('trains from a link and writes JSON, CSV and weights', async () => {
   assert.match(r.stdout, /epoch 2: train loss/);
   assert.match(r.stdout, /samples\/s/, 'throughput on stdout');
   const { link: written, runs: [report] } = JSON.parse(await readFile(json, 'utf8'));
-  assert.match(report.config, /^v=1&act=relu&.*&reg=l1&lam=0\.0001&.*&n=1000&val=300&test=500&/);
+  assert.match(report.config, /^v=1&model=lenet5&.*&act=relu&.*&reg=l1&lam=0\.0001&.*&n=1000&val=300&test=500&/);
   assert.equal(written, report.config);
   assert.equal(report.epochs.length, 2);
   assert.equal(report.steps.length, report.stepsDone);

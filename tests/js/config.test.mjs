@@ -8,9 +8,10 @@ import {
 import { seededRandom } from '../seeded-random.mjs';
 
 const KEYS = [
+  'model', 'depth', 'width', 'convs', 'ch', 'bn', 'skip',
   'act', 'init', 'reg', 'lam', 'l1r', 'drop1', 'drop2', 'opt', 'lr', 'mom', 'b1', 'b2', 'rho', 'eps',
-  'acc0', 'wd', 'bs', 'ep', 'es', 'pat', 'mind', 'best', 'data', 'n', 'val', 'test', 'digits', 'std', 'aug',
-  'noise', 'from', 'head', 'freeze', 'seed',
+  'acc0', 'wd', 'clip', 'bs', 'ep', 'es', 'pat', 'mind', 'best', 'data', 'n', 'val', 'test', 'digits', 'std', 'aug',
+  'noise', 'from', 'head', 'freeze', 'watch', 'seed',
 ];
 const entry = (key) => SCHEMA.find((e) => e.key === key);
 
@@ -89,10 +90,11 @@ function randomConfig(r) {
 }
 
 const DEFAULT_HASH =
-  'v=1&act=relu&init=glorot_uniform&reg=none&lam=0.0001&l1r=0.5&drop1=0&drop2=0&opt=adam' +
-  '&lr=0.001&mom=0.9&b1=0.9&b2=0.999&rho=0.9&eps=1e-7&acc0=0.1&wd=0.004&bs=32&ep=10&es=0&pat=3&mind=0' +
+  'v=1&model=lenet5&depth=3&width=100&convs=8&ch=8&bn=0&skip=0' +
+  '&act=relu&init=glorot_uniform&reg=none&lam=0.0001&l1r=0.5&drop1=0&drop2=0&opt=adam' +
+  '&lr=0.001&mom=0.9&b1=0.9&b2=0.999&rho=0.9&eps=1e-7&acc0=0.1&wd=0.004&clip=0&bs=32&ep=10&es=0&pat=3&mind=0' +
   '&best=1&data=mnist&n=10000&val=2000&test=10000&digits=0123456789&std=0&aug=0&noise=0&from=scratch&head=0' +
-  '&freeze=&seed=1';
+  '&freeze=&watch=0&seed=1';
 
 // ---- schema ------------------------------------------------------------------------------------
 

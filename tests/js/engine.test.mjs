@@ -3,7 +3,7 @@
 // everything as it was.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { LAYER_NAMES, parse } from '../../web/lib/config.mjs';
+import { LAYER_NAMES, defaults, parse } from '../../web/lib/config.mjs';
 import { drive, parseBudget } from '../../web/lib/driver.mjs';
 import { LabError } from '../../web/lib/errors.mjs';
 import { decodeLenet } from '../../web/lib/safetensors.mjs';
@@ -115,9 +115,16 @@ test('divergence is a result, not an error', () => {
   assert.ok(steps.at(-1).loss > 1000);
 });
 
-test('errors are LabErrors with a code; constants come from the module', () => {
-  assert.deepEqual(engine.constants.layers, LAYER_NAMES);
-  assert.equal(engine.constants.size.params, 44426);
+test('errors are LabErrors with a code; constants and layers come from the module', () => {
+  assert.deepEqual(engine.describe(defaults()).layers, LAYER_NAMES);
+  assert.equal(engine.constants.size['lenet5-params'], 44426);
+  const mlp = engine.describe({ ...defaults(), model: 'mlp', depth: 3, width: 100, bn: true });
+  assert.deepEqual(mlp.layers, ['fc1', 'fc2', 'fc3', 'fc4']);
+  assert.deepEqual(mlp.actLayers, ['fc1', 'fc2', 'fc3']);
+  assert.equal(mlp.params, 784 * 100 + 100 + 2 * (100 * 100 + 100) + 100 * 10 + 10 + 3 * 2 * 100);
+  assert.equal(mlp.stats, 3 * 2 * 100);
+  assert.deepEqual(mlp.tensors.slice(2, 6).map((t) => `${t.name} ${t.kind} ${t.shape}`),
+    ['bn1.weight gamma 100', 'bn1.bias beta 100', 'bn1.running_mean mean 100', 'bn1.running_var var 100']);
   assert.equal(engine.constants.event.done, 4);
   const coded = (fn, code) => assert.throws(fn, (e) => e instanceof LabError && e.code === code);
   coded(() => engine.createRun(parse('digits=5&val=20000&n=100').config), 'bad-config');

@@ -20,7 +20,12 @@ const BASE = { ...defaults(), val: 0 };
 // Early stopping needs validation samples, so flags are probed with some.
 const WITH_VAL = { ...BASE, val: 2000 };
 
-const jsAccepts = (key, value, base = BASE) => validate({ [key]: value }, base).warnings.length === 0;
+// Keys that apply to some networks only are probed on a network they apply to: skips need an mlp
+// or a cnn, and the last activation layer to watch is the deepest mlp's 30th.
+const CONTEXT = { skip: { model: 'mlp' }, watch: { model: 'mlp', depth: 30, width: 8 } };
+const baseOf = (key, base) => ({ ...base, ...CONTEXT[key] });
+
+const jsAccepts = (key, value, base = BASE) => validate({ [key]: value }, baseOf(key, base)).warnings.length === 0;
 const coreAccepts = (field, value, base = BASE) => engine.checkCoreConfig({ ...toCore(base), [field]: value }) === null;
 
 test('every schema key with a core field maps to a distinct ln_config field, and every field has a key', () => {
@@ -51,7 +56,7 @@ for (const e of SCHEMA.filter((x) => x.type === 'number' || x.type === 'int')) {
       assert.equal(jsAccepts(e.key, value), ok, `schema on ${e.key} = ${value}`);
       // A value past a uint32 field's full range cannot even be written to it.
       if (f.heap === 'HEAPU32' && (value < 0 || value > 0xffffffff)) continue;
-      assert.equal(coreAccepts(f.name, value), ok, `core on ${f.name} = ${value}`);
+      assert.equal(coreAccepts(f.name, value, baseOf(e.key, BASE)), ok, `core on ${f.name} = ${value}`);
     }
   });
 }
@@ -71,9 +76,10 @@ for (const e of SCHEMA.filter((x) => x.type === 'choice' && x.core)) {
 
 for (const e of SCHEMA.filter((x) => x.type === 'bool' && x.core)) {
   test(`${e.key}: a flag on both sides`, () => {
-    for (const v of [false, true]) assert.ok(jsAccepts(e.key, v, WITH_VAL) && coreAccepts(e.core, v ? 1 : 0, WITH_VAL));
+    const base = baseOf(e.key, WITH_VAL);
+    for (const v of [false, true]) assert.ok(jsAccepts(e.key, v, WITH_VAL) && coreAccepts(e.core, v ? 1 : 0, base));
     assert.ok(!jsAccepts(e.key, '2', WITH_VAL));
-    assert.ok(!coreAccepts(e.core, 2, WITH_VAL));
+    assert.ok(!coreAccepts(e.core, 2, base));
   });
 }
 

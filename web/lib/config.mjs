@@ -313,7 +313,7 @@ export const SCHEMA = deepFreeze([
       'dense layers on top of fixed features. Written comma-separated in layer order.',
   },
   {
-    key: 'watch', type: 'int', core: 'watch', default: 0, min: 0, max: 31,
+    key: 'watch', type: 'int', core: 'watch', default: 0, min: 0, max: 30,
     label: 'Watched layer', group: 'Model',
     help: 'The activation layer (1 = the first) whose inputs\' 15th, 50th and 85th percentiles are ' +
       'reported at every step, as in Ioffe & Szegedy\'s Figure 1. 0 = the last hidden layer.',

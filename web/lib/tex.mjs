@@ -8,6 +8,11 @@
 
 /** By schema key. */
 export const SCHEMA_TEX = Object.freeze({
+  model: String.raw`\text{residual block: } y=\operatorname{act}\big(x+F(x)\big)`,
+  bn: String.raw`\begin{aligned}y&=\gamma\,\frac{x-\mu}{\sqrt{\sigma^2+\varepsilon}}+\beta,\quad \varepsilon=10^{-3}\\ m&\leftarrow 0.99\,m+0.01\,\mu_\text{batch}\end{aligned}`,
+  skip: String.raw`y=\operatorname{act}\big(x+F(x)\big),\ F=\text{layer},[\text{bn}],\operatorname{act},\text{layer},[\text{bn}]`,
+  clip: String.raw`\|g\|>c\ \Rightarrow\ g\leftarrow g\cdot\frac{c}{\|g\|},\quad \|g\|=\sqrt{\textstyle\sum g^2}`,
+  watch: String.raw`P_{15},\ P_{50},\ P_{85}\ \text{of the watched layer's inputs}`,
   act: String.raw`\begin{aligned}\operatorname{relu}(x)&=\max(0,x)\\ \tanh(x)&=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}\\ \sigma(x)&=\frac{1}{1+e^{-x}}\end{aligned}`,
   init: String.raw`\begin{aligned}\text{glorot: }&U(-l,l),\ l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\\ \text{he: }&l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}}}\\ \text{lecun: }&l=\sqrt{\tfrac{3}{\mathit{fan}_\text{in}}}\end{aligned}`,
   reg: String.raw`\begin{aligned}L_1&=\lambda\sum|w|\\ L_2&=\lambda\sum w^2\\ \text{ElasticNet}&=\lambda\Big(r\sum|w|+(1-r)\sum w^2\Big)\end{aligned}`,
@@ -33,6 +38,11 @@ export const SCHEMA_TEX = Object.freeze({
 
 /** The same formulas as plain text, by schema key: what screen readers read and a copy gives. */
 export const SCHEMA_PLAIN = Object.freeze({
+  model: 'residual block: y = act(x + F(x))',
+  bn: 'y = γ·(x − μ)/√(σ² + ε) + β, ε = 0.001; m ← 0.99·m + 0.01·batch value',
+  skip: 'y = act(x + F(x)), F = layer, [bn], act, layer, [bn]',
+  clip: 'if ‖g‖ > clip: g ← g·clip/‖g‖, with ‖g‖ = √(Σg²)',
+  watch: '15th, 50th and 85th percentiles of the watched layer\'s inputs',
   act: 'relu(x) = max(0, x); tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ); sigmoid(x) = 1/(1 + e⁻ˣ)',
   init: 'glorot: U(−l, l), l = √(6/(fan_in + fan_out)); he: l = √(6/fan_in); lecun: l = √(3/fan_in)',
   reg: 'L1 = λ·Σ|w|; L2 = λ·Σw²; ElasticNet = λ·(r·Σ|w| + (1 − r)·Σw²)',
