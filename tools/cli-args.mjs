@@ -9,7 +9,7 @@ import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCHEMA } from '../web/lib/config.mjs';
-import { decodeLenet, LENET_MAX_FILE_BYTES } from '../web/lib/safetensors.mjs';
+import { decodeSafetensors, MAX_FILE_BYTES } from '../web/lib/safetensors.mjs';
 
 /** A problem with the arguments or the files they name: exit status 2. */
 export class UsageError extends Error {}
@@ -20,6 +20,7 @@ const OPTIONS = {
   json: { type: 'string' },
   csv: { type: 'string' },
   save: { type: 'string' },
+  predictions: { type: 'string' },
   load: { type: 'string' },
   chunk: { type: 'string' },
   // Sweeps (tools/sweep-cli.mjs): --sweep may be repeated, one axis each, for a grid.
@@ -35,7 +36,7 @@ const OPTIONS = {
 for (const e of SCHEMA) if (!(e.key in OPTIONS)) OPTIONS[e.key] = { type: 'string' };
 
 // The flags that write a file, in the order their files are written.
-const OUTPUT_FLAGS = ['json', 'csv', 'save'];
+const OUTPUT_FLAGS = ['json', 'csv', 'save', 'predictions'];
 const PATH_FLAGS = [...OUTPUT_FLAGS, 'load'];
 // Flags that set the same thing under two names count as one flag when repeated.
 const SETTING = { epochs: 'ep' };
@@ -76,9 +77,10 @@ export function parseCli(argv) {
 }
 
 /**
- * Reads a weights file, refusing anything but a regular file of at most the largest size a LeNet-5
- * safetensors file can have, so /dev/zero or a FIFO fails at once instead of filling memory or hanging.
- * The contents are checked too, so a bad file is refused before the engine and the data load.
+ * Reads a weights file, refusing anything but a regular file of at most the largest size a weights
+ * file can have (the largest network's), so /dev/zero or a FIFO fails at once instead of filling memory or hanging.
+ * The format is checked too, so a bad file is refused before the engine and the data load; whether
+ * its tensors are the network's is checked when the run starts.
  * @param {string|URL} path
  * @returns {Promise<Uint8Array>}
  * @throws {UsageError}
@@ -96,18 +98,18 @@ export async function readWeightsFile(path) {
     const info = await file.stat();
     if (!info.isFile()) throw new UsageError(`cannot read weights ${name}: ${kind(info)}, not a regular file`);
     // stat's size can be 0 for files that are not (/proc), or grow while read: bound the reading itself.
-    const buffer = new Uint8Array(LENET_MAX_FILE_BYTES + 1);
+    const buffer = new Uint8Array(MAX_FILE_BYTES + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > LENET_MAX_FILE_BYTES) {
-        throw new UsageError(`cannot read weights ${name}: larger than ${LENET_MAX_FILE_BYTES} bytes, the most a LeNet-5 weights file can be`);
+      if (length > MAX_FILE_BYTES) {
+        throw new UsageError(`cannot read weights ${name}: larger than ${MAX_FILE_BYTES} bytes, the most a weights file can be`);
       }
     }
     const bytes = buffer.subarray(0, length);
-    decodeLenet(bytes);
+    decodeSafetensors(bytes, null);
     return bytes;
   } catch (e) {
     if (e instanceof UsageError) throw e;

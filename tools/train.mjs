@@ -24,7 +24,9 @@ Trains LeNet-5 on MNIST or Fashion-MNIST (--data fashion) with the experiment a 
       --json FILE     write the run as JSON: link, config, how it ended, the final result
                       (the restored epoch's after restore-best), every epoch, every step
       --csv FILE      write one row per epoch as CSV (the page's Download CSV, same bytes)
-      --save FILE     write the trained weights as safetensors
+      --save FILE     write the trained weights (and batch-norm statistics) as safetensors
+      --predictions FILE  write the digit predicted for each evaluated test image, one
+                      'index digit' line each (test-set index, as torch_check_export.py reads)
       --load FILE     start from these safetensors weights (fine-tuning); without it,
                       --from pretrained|mnist|fashion starts from a shipped checkpoint
       --chunk SIZE    advance the run SIZE units of work at a time (7) or SIZE ms at a
@@ -65,6 +67,14 @@ function experiment(values) {
 
 /** Where the shipped checkpoint a config's `from` names lies. */
 const checkpointUrl = (from) => new URL(`../assets/${CHECKPOINTS[from]}`, import.meta.url);
+
+/** The test predictions of the weights the run ends with (evaluated afresh, so they are the saved
+ * weights' also after restore-best) as 'index digit' lines. */
+function predictionLines(run) {
+  run.evaluateTest();
+  const { predictions, indices } = run.testPredictions();
+  return Array.from(predictions, (d, i) => `${indices[i]} ${d}\n`).join('');
+}
 
 /** A one-line progress report: a bar on a terminal, a plain line per epoch otherwise. */
 function reporter(quiet, tty) {
@@ -141,6 +151,7 @@ async function main(argv) {
     json: toJson([history]),
     csv: toCsv([history]),
     save: history.stopReason === 'diverged' ? undefined : run.exportSafetensors(),
+    predictions: history.stopReason === 'diverged' ? undefined : predictionLines(run),
   });
   run.free();
   if (lineOnly) process.stdout.write(jsonLine(history));

@@ -6,7 +6,7 @@ import { link, mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { encodeLenet, LENET_MAX_FILE_BYTES, LENET_NUM_PARAMS } from '../../web/lib/safetensors.mjs';
+import { encodeLenet, MAX_FILE_BYTES, LENET_NUM_PARAMS } from '../../web/lib/safetensors.mjs';
 
 const CLI = new URL('../../tools/train.mjs', import.meta.url).pathname;
 let dir;
@@ -24,7 +24,7 @@ before(async () => {
   await symlink('sub', at('sublink'));
   await writeFile(at('good.safetensors'), encodeLenet(new Float32Array(LENET_NUM_PARAMS)));
   await writeFile(at('big.safetensors'), '');
-  await truncate(at('big.safetensors'), LENET_MAX_FILE_BYTES + 1);
+  await truncate(at('big.safetensors'), MAX_FILE_BYTES + 1);
   execFileSync('mkfifo', [at('fifo')]);
 });
 after(() => rm(dir, { recursive: true, force: true }));

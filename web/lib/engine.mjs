@@ -6,7 +6,7 @@
  */
 import { serialize, toCore } from './config.mjs';
 import { LabError, codeOfStatus } from './errors.mjs';
-import { decodeLenet, encodeLenet, LENET_NUM_PARAMS } from './safetensors.mjs';
+import { decodeSafetensors, encodeSafetensors, LENET_NUM_PARAMS } from './safetensors.mjs';
 
 /**
  * Loads the module. In the browser nothing needs passing: lenet.mjs and lenet.wasm sit beside this
@@ -241,8 +241,9 @@ class Engine {
   testLabel(i, name = 'mnist') { return this.mod._ln_dataset_label(this.dataset(name).test, i); }
 
   /**
-   * Starts a run on the dataset config.data names (default mnist). `weights` (safetensors bytes)
-   * replace the initial weights, as when fine-tuning; config.head then draws a fresh fc3.
+   * Starts a run on the dataset config.data names (default mnist). `weights` (safetensors bytes
+   * holding exactly this network's tensors) replace the initial weights and batch-norm statistics,
+   * as when fine-tuning; config.head then draws a fresh last layer.
    * A saved `state` (run.saveState()) continues that run instead, under this config: a branch.
    * The data selection (data, seed, n, val, test, digits, std, noise) must be the state's; weights,
    * from and head are then ignored (the state holds the weights). See ln_trainer_load_state in lenet.h.
@@ -255,15 +256,14 @@ class Engine {
     if (config.from && config.from !== 'scratch' && !weights) {
       throw new LabError('bad-weights', `this experiment starts from pretrained weights (the ${config.from} checkpoint), and none were given`);
     }
-    const decoded = weights ? decodeWeights(weights) : null;
     const trainer = this.withConfig(toCore(config), (cfg) => this.withScratch(4, (out) => {
       this.check((err) => this.mod._ln_trainer_create(out, cfg, train, test, err), 'bad-config');
       return this.mod.HEAP32[out >> 2];
     }));
     const run = new Run(this, trainer, config);
     try {
-      if (decoded) run.setParams(decoded.params);
-      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, run.net.layers.indexOf('fc3'), err), 'bad-config');
+      if (weights) run.importSafetensors(weights);
+      if (config.head) this.check((err) => this.mod._ln_trainer_reinit_layer(trainer, run.net.layers.length - 1, err), 'bad-config');
     } catch (e) {
       run.free();
       throw e;
@@ -298,10 +298,10 @@ class Engine {
   }
 }
 
-/** Decodes safetensors bytes; a bad file is a LabError. */
-function decodeWeights(bytes) {
+/** Decodes safetensors bytes for a run's network; a bad or mismatched file is a LabError. */
+function decodeWeights(bytes, run) {
   try {
-    return decodeLenet(bytes);
+    return decodeSafetensors(bytes, run.net.tensors, { model: run.config.model ?? 'lenet5' });
   } catch (e) {
     throw new LabError('bad-weights', e.message, { cause: e });
   }
@@ -476,34 +476,53 @@ class Run {
     return { testLoss, testAcc };
   }
 
-  /** A copy of the 44,426 parameters in PyTorch order. */
+  /** A copy of the network's parameters (run.net.params floats) in run.net.tensors order. */
   params() {
     const p = this.mod._ln_trainer_params(this.trainer) >> 2;
-    return this.mod.HEAPF32.slice(p, p + LENET_NUM_PARAMS);
+    return this.mod.HEAPF32.slice(p, p + this.net.params);
   }
 
-  /** Replaces every parameter; throws (and changes nothing) on a wrong size or a non-finite value. */
-  setParams(params) {
-    if (!(params instanceof Float32Array) || params.length !== LENET_NUM_PARAMS) {
-      throw new LabError('bad-weights', `expected ${LENET_NUM_PARAMS} float32 parameters`);
-    }
-    this.engine.withScratch(4 * LENET_NUM_PARAMS, (p) => {
+  /** A copy of the batch-norm moving statistics (run.net.stats floats; none without batch norm). */
+  stats() {
+    const p = this.mod._ln_trainer_stats(this.trainer) >> 2;
+    return this.net.stats ? this.mod.HEAPF32.slice(p, p + this.net.stats) : new Float32Array(0);
+  }
+
+  /** Replaces every parameter and, given them, the statistics: all checked first, so on a wrong
+   * size, a non-finite value or a negative variance it throws and nothing changes. */
+  setParams(params, stats) {
+    const expect = (x, n, what) => {
+      if (!(x instanceof Float32Array) || x.length !== n) throw new LabError('bad-weights', `expected ${n} float32 ${what}`);
+    };
+    expect(params, this.net.params, 'parameters');
+    if (stats !== undefined) expect(stats, this.net.stats, 'batch-norm statistics');
+    const bad = params.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new LabError('bad-weights', `parameter ${bad} is not finite`);
+    this.engine.withScratch(4 * Math.max(params.length, stats?.length ?? 0), (p) => {
+      // The statistics first: the core checks them and changes nothing on error; the parameters,
+      // checked above, then cannot fail.
+      if (stats?.length) {
+        this.mod.HEAPF32.set(stats, p >> 2);
+        this.engine.check((err) => this.mod._ln_trainer_set_stats(this.trainer, p, err), 'bad-weights');
+      }
       this.mod.HEAPF32.set(params, p >> 2);
       this.engine.check((err) => this.mod._ln_trainer_set_params(this.trainer, p, err), 'bad-weights');
     });
   }
 
-  /** The weights as safetensors, with the experiment's link in the metadata. */
+  /** The weights and statistics as safetensors, with the experiment's link in the metadata. */
   exportSafetensors(extra = {}) {
     const m = this.metrics();
-    return encodeLenet(this.params(), {
+    return encodeSafetensors(this.net.tensors, { params: this.params(), stats: this.stats() }, {
       ...extra, format: 'lenet-lab', config: serialize(this.config), epoch: String(m.epoch), step: String(m.step),
     });
   }
 
-  /** Loads weights from safetensors bytes; a bad file throws and leaves the model unchanged. */
+  /** Loads weights (and statistics) from safetensors bytes holding exactly this network's tensors;
+   * a bad or mismatched file throws, naming the difference, and leaves the model unchanged. */
   importSafetensors(bytes) {
-    this.setParams(decodeWeights(bytes).params);
+    const { params, stats } = decodeWeights(bytes, this);
+    this.setParams(params, stats);
   }
 
   free() {
