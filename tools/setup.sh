@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian: the Emscripten, Chromium, Firefox ESR and clang
-# packages and Fashion-MNIST's dataset-fashion-mnist (as root, only those missing) and the npm
+# Installs what building and testing need on Debian: the Emscripten, Chromium, Firefox ESR, clang
+# and PyTorch packages and Fashion-MNIST's dataset-fashion-mnist (as root, only those missing) and the npm
 # packages pinned in package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 # GNU parallel: the sweep commands of train.mjs --print-commands, and their test.
 command -v parallel >/dev/null 2>&1 || missing+=(parallel)
+# PyTorch (Debian's, CPU): exported weights of every network are checked against it by a test,
+# and the fixtures and the benchmark's comparison are made with it.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: please install as root: apt-get install ${missing[*]}" >&2
