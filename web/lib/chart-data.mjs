@@ -9,8 +9,14 @@
  * (web/page/runs.mjs). A name (run.name or run.label) is shown in legends.
  */
 import { LAYER_NAMES } from './config.mjs';
+import { layersOf, unionNames } from './network.mjs';
 
+/** LeNet-5's layers (the weight histogram's picker and a run without a network of its own). */
 export const LAYERS = LAYER_NAMES;
+
+/** The layers of the runs shown, in first-seen order: the panels of the per-layer charts. */
+export const shownLayers = (runs) => unionNames(runs.map((r) => (r.config ? layersOf(r) : LAYER_NAMES)));
+const layerIndex = (run, name) => (run.config ? layersOf(run) : LAYER_NAMES).indexOf(name);
 
 /** Exponential moving average with bias correction, so early points are not pulled towards 0.
  * beta 0 returns the points as they are. A run of exact zeros stays exactly zero. */
@@ -150,15 +156,23 @@ function layerPoints(run, kind, layer) {
  */
 export function perLayerPanels(runs, kind) {
   const spec = PER_LAYER[kind];
-  const raw = LAYERS.map((_, layer) => runs.map((run) => layerPoints(run, kind, layer)));
-  const range = sharedRange(raw.flat(), { log: spec.log });
-  const panels = LAYERS.map((name, layer) => ({
+  // A panel per layer any run shown has (an mlp's fc1 … fc31 beside LeNet-5's conv1 … fc3); in
+  // each, the runs that have that layer.
+  const names = shownLayers(runs);
+  const raw = names.map((name) => runs.map((run) => {
+    const i = layerIndex(run, name);
+    return i < 0 ? null : layerPoints(run, kind, i);
+  }));
+  const range = sharedRange(raw.flat().filter(Boolean), { log: spec.log });
+  const panels = names.map((name, layer) => ({
     layer,
     name,
     frozenIn: runs.filter((r) => String(r.config?.freeze ?? '').split(',').includes(name)).map((r) => r.id),
-    series: runs.map((run, i) => {
-      const points = range.floor ? onFloor(raw[layer][i], range.floor) : raw[layer][i];
-      return { runId: run.id, color: run.color, name: runName(run), points, zeros: raw[layer][i].filter((p) => p.y === 0).length };
+    series: runs.flatMap((run, i) => {
+      const own = raw[layer][i];
+      if (!own) return [];
+      const points = range.floor ? onFloor(own, range.floor) : own;
+      return [{ runId: run.id, color: run.color, name: runName(run), points, zeros: own.filter((p) => p.y === 0).length }];
     }),
   }));
   return { kind, ...spec, range, panels };
@@ -177,6 +191,8 @@ const num = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '' : 
  * @returns {{columns: string[], rows: string[][]}}
  */
 export function tableOf(chart, runs) {
+  const names = shownLayers(runs);
+  const byName = (run, values) => names.map((n) => values?.[layerIndex(run, n)]);
   const perEpoch = (cols, cells) => ({
     columns: ['run', 'epoch', ...cols],
     rows: runs.flatMap((run) => run.epochs.map((e) => [runName(run), String(e.epoch), ...cells(e, run).map(num)])),
@@ -187,11 +203,11 @@ export function tableOf(chart, runs) {
     case 'accuracy':
       return perEpoch(['train accuracy %', 'validation accuracy %', 'test accuracy %'], (e) => [e.trainAcc * 100, e.valAcc * 100, e.testAcc * 100]);
     case 'grad':
-      return perEpoch(LAYERS.map((l) => `${l} mean gradient norm`), (e) => LAYERS.map((_, i) => e.gradMean?.[i]));
+      return perEpoch(names.map((l) => `${l} mean gradient norm`), (e, run) => byName(run, e.gradMean));
     case 'weight':
-      return perEpoch(LAYERS.map((l) => `${l} weight norm`), (e) => LAYERS.map((_, i) => e.weightNorm?.[i]));
+      return perEpoch(names.map((l) => `${l} weight norm`), (e, run) => byName(run, e.weightNorm));
     case 'sparsity':
-      return perEpoch(['all %', ...LAYERS.map((l) => `${l} %`)], (e) => [e.sparsity * 100, ...LAYERS.map((_, i) => e.layerSparsity?.[i] * 100)]);
+      return perEpoch(['all %', ...names.map((l) => `${l} %`)], (e, run) => [e.sparsity * 100, ...byName(run, e.layerSparsity).map((v) => v * 100)]);
     default:
       return { columns: [], rows: [] };
   }

@@ -54,3 +54,14 @@ export function networkRows(net) {
   }));
   return { rows, params: net.params };
 }
+
+const FEW_COLORS = ['#2563eb', '#059669', '#d97706', '#db2777'];
+/**
+ * A colour per layer of n: four distinct ones for up to four layers (LeNet-5's activation
+ * layers), else a ramp from blue (input side) to red (output side), so depth reads as hue.
+ */
+export function layerColor(i, n) {
+  if (n <= FEW_COLORS.length) return FEW_COLORS[i];
+  const t = n > 1 ? i / (n - 1) : 0;
+  return `hsl(${Math.round(220 - 220 * t)}, 70%, 45%)`;
+}
