@@ -60,6 +60,8 @@ export function newRun(id, config, color) {
 export function ingest(run, u) {
   run.status = u.status;
   if (u.error) run.error = u.error;
+  // Activation histograms of every activation layer at the latest epoch's end (worker.mjs).
+  if (u.actHist) run.actHist = u.actHist;
   const per = run.stepsPerEpoch || 1;
   for (const s of u.events) {
     if (s.type !== 'step') continue;
