@@ -24,7 +24,7 @@ export function depthLabels(lists) {
  * Which depth positions get a tick label so that at most `max` are written (always the first and
  * the last): every k-th.
  */
-export function tickStep(n, max = 16) {
+export function tickStep(n, max = 24) {
   return n <= max ? 1 : Math.ceil((n - 1) / (max - 1));
 }
 

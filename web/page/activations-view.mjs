@@ -19,8 +19,8 @@ const alpha = (hex, a) => {
 export function createActivationsView(section) {
   // Mean ± std and dead/saturated share across depth.
   const depth = chartCard('actStats', 'Activations across depth', 'Activation statistics per layer at the latest epoch');
-  const meanChart = depth.add(lineChart(depth.canvas('Mean ± standard deviation of each activation layer\'s outputs, every run shown'), { xTitle: 'activation layer (input → output)', yTitle: 'output mean ± std' }));
-  const shareChart = depth.add(lineChart(depth.canvas('Share of dead or saturated units per activation layer, every run shown'), { xTitle: 'activation layer (input → output)', yTitle: '% dead (relu) / saturated' }));
+  const meanChart = depth.add(lineChart(depth.canvas('Mean ± standard deviation of each activation layer\'s outputs, every run shown'), { xTitle: 'activation layer (input → output)', yTitle: 'mean ± std' }));
+  const shareChart = depth.add(lineChart(depth.canvas('Share of dead or saturated units per activation layer, every run shown'), { xTitle: 'activation layer (input → output)', yTitle: '% dead / saturated' }));
   shareChart.options.scales.y.min = 0;
   shareChart.options.scales.y.max = 100;
   setText(depth.note, 'Left: each activation layer\'s output mean, with a band of ± one standard deviation, over the training subset ' +
@@ -89,7 +89,8 @@ export function createActivationsView(section) {
     preChart.update('none');
     const watched = [...new Set(runs.map((r) => `${watchedLayer(r)}`))];
     setText(pre.note, `The 15th, 50th (solid) and 85th (dashed) percentiles of the inputs to ${watched.join(' / ') || 'the watched layer'}'s activation over the batch, ` +
-      'at every step (Ioffe & Szegedy, Figure 1): without batch norm they drift as the layers below change; with it they stay put. The Watched layer setting chooses the layer.');
+      'at every step (Ioffe & Szegedy, Figure 1): without batch norm they drift as the layers below change; batch norm, before the activation, ' +
+      'normalises them over each batch. The Watched layer setting chooses the layer.');
     stats.preAct = runs.map((r) => ({ runId: r.id, layer: watchedLayer(r), points: series.filter((s) => s.runId === r.id).map((s) => s.points.length) }));
   }
 

@@ -44,11 +44,11 @@ function depthCard(id, title, yTitle, kind, tools = []) {
 export function createGradFlow(section) {
   const source = h('select', { 'aria-label': 'Gradient flow: which gradients' },
     h('option', { value: 'recent' }, `last ${RECENT_STEPS} steps`), h('option', { value: 'epoch' }, 'epoch mean'));
-  const grad = depthCard('gradFlow', 'Gradient flow across depth', '‖∂L/∂θ‖₂ per layer (log)', 'grad',
+  const grad = depthCard('gradFlow', 'Gradient flow across depth', 'gradient norm (log)', 'grad',
     [h('label', { class: 'small' }, 'Gradients ', source)]);
   setText(grad.note, `Each layer's gradient norm, the mean over the last ${RECENT_STEPS} training steps (or over the last epoch's steps), input layer on the left: ` +
     'a line falling towards the input is a vanishing gradient, one rising towards it an exploding one.');
-  const update = depthCard('updateRatio', 'Update ratio across depth', '‖Δw‖/‖w‖ per step (log)', 'update');
+  const update = depthCard('updateRatio', 'Update ratio across depth', '‖Δw‖/‖w‖ (log)', 'update');
   setText(update.note, `How much one step changes each layer's weights relative to their size, mean of the last ${RECENT_STEPS} steps: ` +
     'around 1e-3 is a common rule of thumb; far below, the layer barely learns.');
   section.append(grad.card, update.card);
