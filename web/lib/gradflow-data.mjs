@@ -104,14 +104,15 @@ export function activationDepth(runs) {
 export function activationHistogram(items) {
   let lo = Infinity, hi = -Infinity;
   const series = items.map(({ run, hist }) => {
-    const bins = hist.counts.length;
+    const counts = Array.from(hist.counts); // a Uint32Array from the engine maps to integers only
+    const bins = counts.length;
     const width = (hist.hi - hist.lo) / bins || 1;
-    const total = hist.counts.reduce((a, b) => a + b, 0) || 1;
+    const total = counts.reduce((a, b) => a + b, 0) || 1;
     lo = Math.min(lo, hist.lo);
     hi = Math.max(hi, hist.hi);
     return {
       runId: run.id, color: run.color, name: runName(run), total,
-      points: hist.counts.map((c, i) => ({ x: hist.lo + (i + 0.5) * width, y: c / total / width })),
+      points: counts.map((c, i) => ({ x: hist.lo + (i + 0.5) * width, y: c / total / width })),
     };
   });
   return { series, lo: Number.isFinite(lo) ? lo : 0, hi: Number.isFinite(hi) ? hi : 1 };
