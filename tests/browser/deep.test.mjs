@@ -65,5 +65,13 @@ for (const name of BROWSERS) {
     assert.equal((await snapshot(page)).charts.drawn.grad.length, 4);
     if (name === 'chromium') await page.screenshot(join(SCREENSHOTS, 'deep-mlp-two-runs.png'));
     assert.deepEqual(page.errors, []);
+
+    // A LeNet-only setting on an mlp: shown, marked, and the core's own message under the form.
+    const bad = await lab.page('model=mlp&drop2=0.5');
+    await waitFor(async () => (await bad.evaluate(() => !document.querySelector('#core-problem').hidden)), 'the core\'s message');
+    assert.match(await bad.text('#core-problem'), /dropout2 is LeNet-5's dropout after fc2/);
+    assert.notEqual(await bad.evaluate(() => getComputedStyle(document.querySelector('.field[data-key="drop2"]')).display), 'none');
+    assert.match(await bad.text('.field[data-key="drop2"] .note'), /Only for lenet5/);
+    assert.match(await bad.text('#network .net-problem'), /refuses/);
   });
 }

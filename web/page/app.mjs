@@ -483,7 +483,12 @@ const runList = createRunList($('#run-list'), {
 const charts = createCharts(document, () => refreshHistogram());
 const gradFlow = createGradFlow($('section.charts'));
 const activationsView = createActivationsView($('section.charts'));
-const networkPanel = createNetworkPanel($('#network'), (config) => pool.describe(config));
+// The core's own message when it refuses the form's combination of settings, under the form.
+const networkPanel = createNetworkPanel($('#network'), (config) => pool.describe(config), (error) => {
+  const el = $('#core-problem');
+  el.hidden = !error;
+  setText(el, error ? `These settings cannot be trained: ${error}.` : '');
+});
 const sweepPanel = createSweepPanel($('section.charts'), { session, notice, say, shareUrl, copyText });
 
 // The form says whose settings it holds: a run's (Retrain and + Compare train them again) or a

@@ -77,6 +77,9 @@ export function createDiagnosisView(chartsSection) {
     if (c) {
       const field = relu ? 'dead' : 'saturated';
       const names = run ? actLayersOf(run) : [];
+      // Past eight layers a legend would crowd the chart: the colours run from blue (input) to red.
+      c.options.plugins.legend.display = names.length <= 8;
+      c.options.plugins.title = { display: names.length > 8, text: `${names[0]} (blue) … ${names.at(-1)} (red)`, color: c.options.plugins.legend.labels.color };
       c.data.datasets = names.map((layer, i) => ({
         label: layer, borderColor: layerColor(i, names.length), backgroundColor: layerColor(i, names.length), pointRadius: 2, borderWidth: 2,
         data: run.epochs.filter((e) => Array.isArray(e[field]) && Number.isFinite(e[field][i])).map((e) => ({ x: e.epoch, y: 100 * e[field][i] })),

@@ -12,8 +12,9 @@ const MODEL_NAMES = { lenet5: 'LeNet-5', mlp: 'MLP', cnn: 'CNN' };
 /**
  * @param {HTMLElement} root the panel
  * @param {(config: object) => Promise<{net: object|null, error: string|null}>} describe
+ * @param {(error: string|null) => void} [onProblem] told the core's reason for refusing the settings, or null
  */
-export function createNetworkPanel(root, describe) {
+export function createNetworkPanel(root, describe, onProblem = () => {}) {
   const summary = h('p', { class: 'net-summary', 'aria-live': 'polite' }, 'The network appears once the engine has loaded.');
   const problem = h('p', { class: 'net-problem', role: 'alert', hidden: true });
   const body = h('tbody');
@@ -28,6 +29,7 @@ export function createNetworkPanel(root, describe) {
   let asked = 0;
 
   function render(config, { net, error }) {
+    onProblem(error);
     problem.hidden = !error;
     setText(problem, error ? `The core refuses these settings: ${error}` : '');
     scroller.hidden = !net;
