@@ -4,7 +4,7 @@
  * the watched layer's pre-activation percentiles over training. Runs are page runs or histories
  * (web/lib/history.mjs, with the page's plot buffers for the percentiles).
  */
-import { onFloor, runName, sharedRange, smooth, thin } from './chart-data.mjs';
+import { runName, sharedRange, thin } from './chart-data.mjs';
 import { actLayersOf, layersOf } from './network.mjs';
 
 /** Step records averaged for the "recent steps" view of the gradient flow. */
@@ -133,7 +133,7 @@ export function percentileSeries(runs) {
       const buffered = run.plot?.pre?.[k]?.points;
       const points = buffered?.length ? buffered
         : (run.steps ?? []).filter((s) => Number.isFinite(s.preAct?.[k])).map((s) => ({ x: s.step / per, y: s.preAct[k] }));
-      return { runId: run.id, color: run.color, name: runName(run), percentile: [15, 50, 85][k], points: thin(smooth(points, 0), PERCENTILE_POINTS) };
+      return { runId: run.id, color: run.color, name: runName(run), percentile: [15, 50, 85][k], points: thin(points, PERCENTILE_POINTS) };
     });
   });
 }
@@ -144,5 +144,3 @@ export function watchedLayer(run) {
   const w = run.config?.watch ?? 0;
   return w === 0 ? names.at(-1) : names[w - 1];
 }
-
-export { onFloor };
