@@ -98,7 +98,8 @@ export function depthAxis(chart, labels, step) {
   };
 }
 
-/** A run's dataset with a key-stable object (Chart.js caches resolved options per object). */
+/** A dataset; the points are copied, since Chart.js hooks the push of the arrays it is given
+ * (a run's plot buffers keep growing). */
 export function line(label, color, data, extra = {}) {
-  return { label, borderColor: color, backgroundColor: color, data, ...extra };
+  return { label, borderColor: color, backgroundColor: color, data: data.slice(), ...extra };
 }
