@@ -6,7 +6,7 @@
 import { activationDepth, activationHistogram, percentileSeries, watchedLayer } from '../lib/gradflow-data.mjs';
 import { actLayersOf, unionNames } from '../lib/network.mjs';
 import { h, setText } from './dom.mjs';
-import { chartCard, depthAxis, line, lineChart } from './deep-chart-kit.mjs';
+import { chartCard, depthAxis, line, lineChart, redraw } from './deep-chart-kit.mjs';
 
 const alpha = (hex, a) => {
   const n = parseInt(hex.slice(1), 16);
@@ -53,8 +53,8 @@ export function createActivationsView(section) {
       line(`${s.name} mean`, s.color, s.stats.map((p) => ({ x: p.x, y: p.mean })), { pointRadius: 2.5, borderWidth: 2 }),
     ]);
     shareChart.data.datasets = data.series.map((s) => line(`${s.name} % ${s.what}`, s.color, s.share, { pointRadius: 2.5, borderWidth: 2 }));
-    meanChart.update('none');
-    shareChart.update('none');
+    redraw(meanChart);
+    redraw(shareChart);
     stats.actStats = data.series.map((s) => ({ runId: s.runId, epoch: s.epoch, layers: s.stats.map((p) => p.layer), share: s.share.length, what: s.what }));
   }
 
@@ -75,7 +75,7 @@ export function createActivationsView(section) {
     histChart.options.scales.x.min = data.lo;
     histChart.options.scales.x.max = data.hi;
     histChart.data.datasets = data.series.map((s) => line(s.name, s.color, s.points, { stepped: 'middle', fill: true, backgroundColor: alpha(s.color, 0.12), borderWidth: 1.75 }));
-    histChart.update('none');
+    redraw(histChart);
     setText(hist.note, items.length
       ? `${layer}'s outputs over the last evaluated batch of each run's latest epoch (${items.map((it) => `#${it.run.id} epoch ${it.epoch}`).join(', ')}), as densities on one x axis.`
       : 'The outputs of the chosen activation layer appear after the first epoch.');
@@ -86,7 +86,7 @@ export function createActivationsView(section) {
     const series = percentileSeries(runs);
     preChart.data.datasets = series.map((s) => line(`${s.name} p${s.percentile}`, s.color, s.points,
       { borderDash: s.percentile === 50 ? [] : [5, 4], borderWidth: s.percentile === 50 ? 2 : 1.25 }));
-    preChart.update('none');
+    redraw(preChart);
     const watched = [...new Set(runs.map((r) => `${watchedLayer(r)}`))];
     setText(pre.note, `The 15th, 50th (solid) and 85th (dashed) percentiles of the inputs to ${watched.join(' / ') || 'the watched layer'}'s activation over the batch, ` +
       'at every step (Ioffe & Szegedy, Figure 1): without batch norm they drift as the layers below change; batch norm, before the activation, ' +

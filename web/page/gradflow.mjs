@@ -3,7 +3,7 @@
 // goes. The numbers come from web/lib/gradflow-data.mjs.
 import { depthSeries, RECENT_STEPS } from '../lib/gradflow-data.mjs';
 import { h, setText } from './dom.mjs';
-import { chartCard, depthAxis, fmt, line, lineChart } from './deep-chart-kit.mjs';
+import { chartCard, depthAxis, fmt, line, lineChart, redraw } from './deep-chart-kit.mjs';
 
 function logAxis(chart, range) {
   const y = chart.options.scales.y;
@@ -30,7 +30,7 @@ function depthCard(id, title, yTitle, kind, tools = []) {
       depthAxis(chart, data.labels, data.step);
       logAxis(chart, data.range);
       chart.data.datasets = data.series.map((s) => line(s.name, s.color, s.points, { pointRadius: data.labels.length > 20 ? 2 : 3, borderWidth: 2 }));
-      chart.update('none');
+      redraw(chart);
       stats.labels = data.labels;
       stats.runs = data.series.map((s) => ({ runId: s.runId, points: s.points.length, layers: s.points.map((p) => p.layer), values: s.points.map((p) => p.v) }));
       return data;
