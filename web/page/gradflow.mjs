@@ -12,7 +12,9 @@ function logAxis(chart, range) {
   y.ticks.callback = (v) => {
     const n = Number(v);
     if (range.floor && Math.abs(n / range.floor - 1) < 1e-6) return '0';
-    return Math.abs(Math.log10(n) - Math.round(Math.log10(n))) < 1e-6 ? fmt(n) : '';
+    const e = Math.round(Math.log10(n));
+    if (Math.abs(Math.log10(n) - e) > 1e-6) return '';
+    return Math.abs(e) >= 3 ? `1e${e}` : fmt(n);
   };
 }
 
