@@ -3,7 +3,7 @@
  * and what each run of a sweep prints, so that a sweep's lines are those of its runs alone.
  */
 import { drive } from '../web/lib/driver.mjs';
-import { labelRuns, newHistory, record, toJson } from '../web/lib/history.mjs';
+import { labelRuns, newHistory, setNetwork, record, toJson } from '../web/lib/history.mjs';
 
 /**
  * Trains config to the end.
@@ -15,6 +15,7 @@ import { labelRuns, newHistory, record, toJson } from '../web/lib/history.mjs';
 export function trainOne(engine, config, { weights, budget = { maxMs: 100 }, onEvents = () => {} } = {}) {
   const run = engine.createRun(config, { weights });
   const history = newHistory(1, config);
+  setNetwork(history, run.net);
   labelRuns([history]);
   drive(run, { budget, onEvents(events) { record(history, events); onEvents(events, history); } });
   return { history, run };

@@ -7,7 +7,7 @@
 import { parse, SCHEMA, validate } from '../web/lib/config.mjs';
 import { drive, parseBudget } from '../web/lib/driver.mjs';
 import { LabError } from '../web/lib/errors.mjs';
-import { finalResult, labelRuns, newHistory, record, toCsv, toJson } from '../web/lib/history.mjs';
+import { finalResult, labelRuns, newHistory, setNetwork, record, toCsv, toJson } from '../web/lib/history.mjs';
 import { parseCli, prepareOutputs, readWeightsFile, UsageError } from './cli-args.mjs';
 import { CHECKPOINTS } from '../web/lib/datasets.mjs';
 import { commandLines, isSweep, jobCount, runSweep, sweepRuns } from './sweep-cli.mjs';
@@ -125,6 +125,7 @@ async function main(argv) {
   const run = engine.createRun(config, { weights });
   const { stepsPerEpoch, trainCount } = run.metrics();
   const history = newHistory(1, config);
+  setNetwork(history, run.net);
   labelRuns([history]);
   const lineOnly = values['json-line'] === true;
   const out = reporter(values.quiet || lineOnly, process.stderr.isTTY);

@@ -13,8 +13,14 @@
  */
 import { LAYER_NAMES } from './config.mjs';
 import { bandOf, compareGroups, groupKey } from './groups.mjs';
+import { layersOf, unionNames } from './network.mjs';
 
+/** LeNet-5's layers (the weight histogram's picker and a run without a network of its own). */
 export const LAYERS = LAYER_NAMES;
+
+/** The layers of the runs shown, in first-seen order: the panels of the per-layer charts. */
+export const shownLayers = (runs) => unionNames(runs.map((r) => (r.config ? layersOf(r) : LAYER_NAMES)));
+const layerIndex = (run, name) => (run.config ? layersOf(run) : LAYER_NAMES).indexOf(name);
 
 /** Exponential moving average with bias correction, so early points are not pulled towards 0.
  * beta 0 returns the points as they are. A run of exact zeros stays exactly zero. */
@@ -242,18 +248,23 @@ function layerPoints(run, kind, layer) {
  */
 export function perLayerPanels(runs, kind) {
   const spec = PER_LAYER[kind];
+  // A panel per layer any run shown has (an mlp's fc1 … fc31 beside LeNet-5's conv1 … fc3); in
+  // each, the runs or seed groups that have that layer (a group's runs share their network).
   const entries = chartEntries(runs);
-  const raw = LAYERS.map((_, layer) => entries.map((e) => entryLine(e, (run) => layerPoints(run, kind, layer))));
-  const range = sharedRange(raw.flat().flatMap((l) => (l.band ? [l.points, l.band.min, l.band.max] : [l.points])), { log: spec.log });
+  const names = shownLayers(runs);
+  const raw = names.map((name) => entries.map((e) => (layerIndex(e.runs[0], name) < 0 ? null
+    : entryLine(e, (run) => layerPoints(run, kind, layerIndex(run, name))))));
+  const range = sharedRange(raw.flat().filter(Boolean).flatMap((l) => (l.band ? [l.points, l.band.min, l.band.max] : [l.points])), { log: spec.log });
   const place = (points) => (range.floor ? onFloor(points, range.floor) : points);
-  const panels = LAYERS.map((name, layer) => ({
+  const panels = names.map((name, layer) => ({
     layer,
     name,
     frozenIn: runs.filter((r) => String(r.config?.freeze ?? '').split(',').includes(name)).map((r) => r.id),
-    series: entries.map((e, i) => {
+    series: entries.flatMap((e, i) => {
+      if (!raw[layer][i]) return [];
       const { points, band } = raw[layer][i];
-      return { key: e.key, color: e.color, name: e.name, group: e.group, points: place(points),
-        band: band && { min: place(band.min), max: place(band.max) }, zeros: points.filter((p) => p.y === 0).length };
+      return [{ key: e.key, color: e.color, name: e.name, group: e.group, points: place(points),
+        band: band && { min: place(band.min), max: place(band.max) }, zeros: points.filter((p) => p.y === 0).length }];
     }),
   }));
   return { kind, ...spec, range, panels };
@@ -267,12 +278,15 @@ export function runName(run) {
 const num = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '' : Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
 
 // The columns of each chart's table: a name and the value it reads from an epoch row.
+/** A chart's table columns for the layers shown: [name, value of an epoch of a run]. */
+const perLayerColumns = (names, label, field, scale = 1) =>
+  names.map((l) => [label(l), (e, run) => e[field]?.[layerIndex(run, l)] * scale]);
 const TABLES = {
-  loss: [['train loss', (e) => e.trainLoss], ['validation loss', (e) => e.valLoss], ['test loss', (e) => e.testLoss]],
-  accuracy: [['train accuracy %', (e) => e.trainAcc * 100], ['validation accuracy %', (e) => e.valAcc * 100], ['test accuracy %', (e) => e.testAcc * 100]],
-  grad: LAYERS.map((l, i) => [`${l} mean gradient norm`, (e) => e.gradMean?.[i]]),
-  weight: LAYERS.map((l, i) => [`${l} weight norm`, (e) => e.weightNorm?.[i]]),
-  sparsity: [['all %', (e) => e.sparsity * 100], ...LAYERS.map((l, i) => [`${l} %`, (e) => e.layerSparsity?.[i] * 100])],
+  loss: () => [['train loss', (e) => e.trainLoss], ['validation loss', (e) => e.valLoss], ['test loss', (e) => e.testLoss]],
+  accuracy: () => [['train accuracy %', (e) => e.trainAcc * 100], ['validation accuracy %', (e) => e.valAcc * 100], ['test accuracy %', (e) => e.testAcc * 100]],
+  grad: (names) => perLayerColumns(names, (l) => `${l} mean gradient norm`, 'gradMean'),
+  weight: (names) => perLayerColumns(names, (l) => `${l} weight norm`, 'weightNorm'),
+  sparsity: (names) => [['all %', (e) => e.sparsity * 100], ...perLayerColumns(names, (l) => `${l} %`, 'layerSparsity', 100)],
 };
 
 /**
@@ -282,16 +296,17 @@ const TABLES = {
  * @returns {{columns: string[], rows: string[][]}}
  */
 export function tableOf(chart, runs) {
-  const cols = TABLES[chart];
-  if (!cols) return { columns: [], rows: [] };
+  if (!TABLES[chart]) return { columns: [], rows: [] };
+  const cols = TABLES[chart](shownLayers(runs));
   const entries = chartEntries(runs);
   const banded = entries.some((e) => e.group);
   const columns = ['run', 'epoch', ...(banded ? cols.flatMap(([c]) => [c, `${c}, lowest seed`, `${c}, highest seed`]) : cols.map(([c]) => c))];
   const rows = entries.flatMap((e) => {
     if (!e.group) {
-      return e.runs[0].epochs.map((ep) => [e.name, String(ep.epoch), ...cols.flatMap(([, f]) => (banded ? [num(f(ep)), '', ''] : [num(f(ep))]))]);
+      const run = e.runs[0];
+      return run.epochs.map((ep) => [e.name, String(ep.epoch), ...cols.flatMap(([, f]) => (banded ? [num(f(ep, run)), '', ''] : [num(f(ep, run))]))]);
     }
-    const bands = cols.map(([, f]) => new Map(bandOf(e.runs.map((r) => r.epochs.map((ep) => ({ x: ep.epoch, y: f(ep) })).filter((p) => Number.isFinite(p.y))))
+    const bands = cols.map(([, f]) => new Map(bandOf(e.runs.map((r) => r.epochs.map((ep) => ({ x: ep.epoch, y: f(ep, r) })).filter((p) => Number.isFinite(p.y))))
       .map((p) => [p.x, p])));
     const epochs = [...new Set(bands.flatMap((b) => [...b.keys()]))].sort((a, b) => a - b);
     return epochs.map((x) => [e.name, String(x), ...bands.flatMap((b) => (b.has(x) ? [b.get(x).mean, b.get(x).min, b.get(x).max].map(num) : ['', '', '']))]);

@@ -8,6 +8,29 @@
 /** Layers that own parameters, in forward order; bit i of a freeze mask names LAYER_NAMES[i]. */
 export const LAYER_NAMES = Object.freeze(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
 
+/**
+ * The models a setting applies to; a key not listed applies to every model. The form shows a key
+ * only for the models it applies to (or while it holds a value other than its default, which the
+ * core then refuses with its own message).
+ */
+export const APPLIES_TO = Object.freeze({
+  depth: Object.freeze(['mlp']),
+  width: Object.freeze(['mlp']),
+  convs: Object.freeze(['cnn']),
+  ch: Object.freeze(['cnn']),
+  skip: Object.freeze(['mlp', 'cnn']),
+  drop2: Object.freeze(['lenet5']),
+  freeze: Object.freeze(['lenet5']),
+  from: Object.freeze(['lenet5']),
+  head: Object.freeze(['lenet5']),
+});
+
+/** Whether setting `key` means something for the model of `config`. */
+export function appliesTo(key, config) {
+  const models = APPLIES_TO[key];
+  return !models || models.includes(config?.model ?? 'lenet5');
+}
+
 /** Most runs one link may hold. */
 export const MAX_RUNS = 8;
 

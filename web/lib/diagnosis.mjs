@@ -14,7 +14,7 @@
  * - dead ReLUs: a layer with at least `dead` of its units silent on every evaluated training sample.
  * - saturation: a layer with at least `saturated` of its tanh/sigmoid outputs in the flat tails.
  */
-import { ACT_LAYER_NAMES } from './history.mjs';
+import { actLayersOf } from './network.mjs';
 
 export const THRESHOLDS = Object.freeze({
   overfitRise: 0.08, // the final validation loss at least 8 % above its minimum
@@ -115,8 +115,8 @@ function activations(h, key, rule, threshold) {
   const notes = [];
   last[key].forEach((share, i) => {
     if (!finite(share) || share < threshold) return;
-    const layer = ACT_LAYER_NAMES[i];
-    const unit = i < 2 ? 'feature maps' : 'units';
+    const layer = actLayersOf(h)[i] ?? `layer ${i + 1}`;
+    const unit = layer.startsWith('conv') ? 'feature maps' : 'units';
     notes.push(rule === 'dead-relu' ? {
       rule, chart: CHARTS.activations, epoch: last.epoch, layer,
       title: `${pct(share)} of ${layer}'s ReLUs are dead`,

@@ -444,6 +444,16 @@ class Run {
     });
   }
 
+  /** Counts of activation layer actLayer's outputs (an index into net.actLayers) for the last batch
+   * the network saw, in `bins` bins over [lo, hi] (ln_trainer_act_histogram). */
+  actHistogram(actLayer, bins = 30) {
+    return this.engine.withScratch(4 * bins + 8, (p) => {
+      this.engine.check((err) => this.mod._ln_trainer_act_histogram(this.trainer, actLayer, bins, p, p + 4 * bins, p + 4 * bins + 4, err), 'bad-argument');
+      const at = p >> 2;
+      return { counts: this.mod.HEAPU32.slice(at, at + bins), lo: this.mod.HEAPF32[at + bins], hi: this.mod.HEAPF32[at + bins + 1] };
+    });
+  }
+
   /** Class probabilities (n x 10) for n images of 784 pixels in [0, 1]. */
   predict(pixels) {
     const { pixels: size, classes } = this.engine.constants.size;

@@ -5,7 +5,8 @@
 
 /** The charts an experiment may point to; the page highlights them. */
 // 'summary': the sweep panel's chart of final numbers against the swept value (web/page/sweep-panel.mjs).
-export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary']);
+export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
+  'gradFlow', 'updateRatio', 'actStats', 'actHist', 'preAct']);
 
 /**
  * @typedef {object} Experiment

@@ -3,7 +3,8 @@
  * and JSON files written from it. The page and the CLI both keep their runs here and export with
  * the same functions, so one link gives the same file bytes from either.
  */
-import { LAYER_NAMES, defaults, describe, diff, serialize, serializeLink } from './config.mjs';
+import { defaults, describe, diff, serialize, serializeLink } from './config.mjs';
+import { actLayerNames, actLayersOf, layerNames, layersOf, unionNames } from './network.mjs';
 
 // Raw step records kept; long runs keep every 2nd, 4th, … step beyond this.
 const MAX_RAW_STEPS = 100_000;
@@ -17,6 +18,10 @@ export function newHistory(id, config) {
   return {
     id,
     config,
+    // The network's conv and dense layers and the layers an activation follows, in the order of
+    // the per-layer and per-activation arrays; setNetwork() records the engine's own.
+    layers: layerNames(config),
+    actLayers: actLayerNames(config),
     label: '',
     phase: 'train', // the work under way: train | eval-train | eval-val | eval-test | done
     step: 0, // training steps done
@@ -66,14 +71,21 @@ export function labelRuns(histories) {
   }
 }
 
+/** Records the network a run was built as (engine run.net, or engine.describe()). */
+export function setNetwork(h, net) {
+  h.layers = [...net.layers];
+  h.actLayers = [...net.actLayers];
+}
+
 const stepRecord = (e) => ({ step: e.step, epoch: e.epoch, loss: e.loss, penalty: e.penalty, acc: e.acc,
-  gradNorm: e.gradNorm, weightNorm: e.weightNorm, batchHash: e.batchHash });
+  gradNorm: e.gradNorm, weightNorm: e.weightNorm, updateRatio: e.updateRatio, gradTotal: e.gradTotal, preAct: e.preAct,
+  batchHash: e.batchHash });
 
 const epochRow = (e) => ({ epoch: e.epoch, step: e.step, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
   valLoss: e.valLoss, valAcc: e.valAcc, testLoss: e.testLoss, testAcc: e.testAcc, penalty: e.penalty,
   sparsity: e.sparsity, meanLoss: e.meanLoss, meanAcc: e.meanAcc, bestEpoch: e.bestEpoch,
   gradMean: e.gradMean, gradMax: e.gradMax, weightNorm: e.weightNorm, layerSparsity: e.layerSparsity,
-  dead: e.dead, saturated: e.saturated });
+  dead: e.dead, saturated: e.saturated, actMean: e.actMean, actStd: e.actStd });
 
 /**
  * Adds a chunk of events, in order, to a history.
@@ -123,14 +135,33 @@ const SCALARS = [['epoch', 'epoch'], ['step', 'step'], ['train_loss', 'trainLoss
   ['penalty', 'penalty'], ['sparsity', 'sparsity'], ['mean_loss', 'meanLoss'], ['mean_acc', 'meanAcc'],
   ['best_epoch', 'bestEpoch']];
 const PER_LAYER = [['grad_mean', 'gradMean'], ['grad_max', 'gradMax'], ['weight_norm', 'weightNorm'], ['sparsity', 'layerSparsity']];
-/** Layers followed by an activation: the core's activation statistics are per these. */
-export const ACT_LAYER_NAMES = Object.freeze(LAYER_NAMES.slice(0, 4));
+/** LeNet-5's layers followed by an activation: the core's activation statistics are per these. */
+export const ACT_LAYER_NAMES = Object.freeze(actLayerNames({ model: 'lenet5' }));
 const PER_ACT_LAYER = [['dead', 'dead'], ['saturated', 'saturated']];
 
-/** The CSV header: one row per run and epoch. */
-export const CSV_COLUMNS = Object.freeze(['run', 'label', ...SCALARS.map(([name]) => name), 'restored',
-  ...PER_LAYER.flatMap(([name]) => LAYER_NAMES.map((l) => `${name}_${l}`)),
-  ...PER_ACT_LAYER.flatMap(([name]) => ACT_LAYER_NAMES.map((l) => `${name}_${l}`))]);
+/**
+ * The CSV header of some runs: the scalars, then per metric one column per layer of the union of
+ * the runs' layers (first-seen order), then per activation metric one per activation layer.
+ * @param {object[]} histories
+ */
+export function csvColumns(histories) {
+  const layers = unionNames(histories.map(layersOf));
+  const acts = unionNames(histories.map(actLayersOf));
+  return ['run', 'label', ...SCALARS.map(([name]) => name), 'restored',
+    ...PER_LAYER.flatMap(([name]) => layers.map((l) => `${name}_${l}`)),
+    ...PER_ACT_LAYER.flatMap(([name]) => acts.map((l) => `${name}_${l}`))];
+}
+
+/** The CSV header of LeNet-5 runs: one row per run and epoch. */
+export const CSV_COLUMNS = Object.freeze(csvColumns([{ config: { model: 'lenet5' } }]));
+
+// A run's per-layer values placed in the columns of `names` (blank where it lacks the layer).
+function placed(names, own, values) {
+  return names.map((n) => {
+    const i = own.indexOf(n);
+    return i < 0 || !values ? null : values[i];
+  });
+}
 
 // RFC 4180 quoting, and a leading quote mark for text a spreadsheet would run as a formula.
 // Not measured (null) is an empty cell.
@@ -146,12 +177,14 @@ function cell(value) {
  * @param {object[]} histories
  */
 export function toCsv(histories) {
-  const lines = [CSV_COLUMNS.join(',')];
+  const lines = [csvColumns(histories).join(',')];
+  const layers = unionNames(histories.map(layersOf));
+  const acts = unionNames(histories.map(actLayersOf));
   for (const h of histories) {
     for (const e of h.epochs) {
       lines.push([h.id, h.name || h.label, ...SCALARS.map(([, key]) => e[key]), e.epoch === h.restoredEpoch ? 1 : null,
-        ...PER_LAYER.flatMap(([, key]) => e[key]),
-        ...PER_ACT_LAYER.flatMap(([, key]) => e[key] ?? ACT_LAYER_NAMES.map(() => null))].map(cell).join(','));
+        ...PER_LAYER.flatMap(([, key]) => placed(layers, layersOf(h), e[key])),
+        ...PER_ACT_LAYER.flatMap(([, key]) => placed(acts, actLayersOf(h), e[key]))].map(cell).join(','));
     }
   }
   return `${lines.join('\r\n')}\r\n`;
@@ -169,6 +202,8 @@ export function toJson(histories) {
       id: h.id,
       label: h.name || h.label,
       config: serialize(h.config),
+      layers: layersOf(h),
+      actLayers: actLayersOf(h),
       stopReason: h.stopReason,
       message: h.message,
       epochsDone: h.epoch,

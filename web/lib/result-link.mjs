@@ -15,6 +15,7 @@
 import { parseLink, serialize, serializeLink } from './config.mjs';
 import { LabError } from './errors.mjs';
 import { newHistory } from './history.mjs';
+import { actLayerNames, layerNames } from './network.mjs';
 import { parseStrictJson } from './strict-json.mjs';
 import { expandSweep, parseSweep } from './sweep.mjs';
 
@@ -25,15 +26,17 @@ export const RESULTS_MAX_BYTES = 1 << 20;
 /** Most runs a link's sweep may make in the page. */
 export const LINK_SWEEP_MAX_RUNS = 64;
 const FORMAT = 1;
-const LAYERS = 5;
 
 const SCALARS = ['epoch', 'step', 'trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'testLoss', 'testAcc', 'penalty',
   'sparsity', 'meanLoss', 'meanAcc', 'bestEpoch'];
 const INTS = new Set(['epoch', 'step', 'bestEpoch']);
 const PER_LAYER = ['gradMean', 'gradMax', 'weightNorm', 'layerSparsity'];
-// The core's activation statistics, per layer followed by an activation (conv1 … fc2).
-const ACT_LAYERS = 4;
-const PER_ACT_LAYER = ['dead', 'saturated'];
+// Per-layer columns hold one value per layer of the run's network (network.mjs: LeNet-5's five,
+// an mlp's depth + 1, a cnn's convs + 1); the core's activation statistics one per layer followed
+// by an activation (every layer but the last).
+const PER_ACT_LAYER = ['dead', 'saturated', 'actMean', 'actStd'];
+// Links written before the core measured activation means and deviations hold only these.
+const OLD_ACT_FIELDS = 2;
 const STOPS = ['none', 'epochs', 'early', 'diverged', 'stopped'];
 
 const bad = (msg) => new LabError('bad-link', `results in the link: ${msg}`);
@@ -180,10 +183,12 @@ export function writeLink({ configs, base, sweep, results }) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function rowOf(e, perLayer) {
+function rowOf(e, perLayer, config) {
   const row = SCALARS.map((k) => (INTS.has(k) ? e[k] ?? null : short32(e[k])));
-  if (perLayer) for (const k of PER_LAYER) row.push(...(e[k] ?? []).map(short32));
-  if (perLayer) for (const k of PER_ACT_LAYER) row.push(...(e[k] ?? Array(ACT_LAYERS).fill(null)).map(short32));
+  const layers = layerNames(config).length, acts = actLayerNames(config).length;
+  const fixed = (xs, n) => Array.from({ length: n }, (_, i) => short32(xs?.[i]));
+  if (perLayer) for (const k of PER_LAYER) row.push(...fixed(e[k], layers));
+  if (perLayer) for (const k of PER_ACT_LAYER) row.push(...fixed(e[k], acts));
   return row;
 }
 
@@ -194,7 +199,7 @@ function payload(histories, perLayer) {
     layers: perLayer ? 1 : 0,
     runs: histories.map((h) => ({
       stop: h.stopReason, restored: h.restoredEpoch ?? 0, samples: h.samples ? [h.samples.train, h.samples.val, h.samples.test] : null,
-      message: h.message ? String(h.message).slice(0, 300) : null, rows: h.epochs.map((e) => rowOf(e, perLayer)),
+      message: h.message ? String(h.message).slice(0, 300) : null, rows: h.epochs.map((e) => rowOf(e, perLayer, h.config)),
     })),
   };
 }
@@ -240,7 +245,6 @@ export async function decodeResults(text, configs) {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw bad('not an object');
   if (data.v !== FORMAT) throw bad(`unknown format ${String(data.v).slice(0, 10)}`);
   if (data.layers !== 0 && data.layers !== 1) throw bad('layers must be 0 or 1');
-  const width = SCALARS.length + (data.layers ? PER_LAYER.length * LAYERS + PER_ACT_LAYER.length * ACT_LAYERS : 0);
   if (!Array.isArray(data.runs) || data.runs.length !== configs.length) {
     throw bad(`they hold ${Array.isArray(data.runs) ? data.runs.length : 'no'} runs; the link has ${configs.length}`);
   }
@@ -256,9 +260,13 @@ export async function decodeResults(text, configs) {
     }
     if (!Array.isArray(r.rows) || r.rows.length > config.ep) throw bad(`${where}: more epochs than its ${config.ep}`);
     const h = newHistory(i + 1, config);
+    const LAYERS = h.layers.length, ACT_LAYERS = h.actLayers.length;
+    const widthWith = (acts) => SCALARS.length + (data.layers ? PER_LAYER.length * LAYERS + acts * ACT_LAYERS : 0);
     let step = 0;
     h.epochs = r.rows.map((row, j) => {
-      if (!Array.isArray(row) || row.length !== width || !row.every(isNum)) throw bad(`${where}, epoch ${j + 1}: malformed row`);
+      const actFields = !Array.isArray(row) ? 0 : row.length === widthWith(PER_ACT_LAYER.length) ? PER_ACT_LAYER.length
+        : row.length === widthWith(OLD_ACT_FIELDS) ? OLD_ACT_FIELDS : -1;
+      if (actFields < 0 || !row.every(isNum)) throw bad(`${where}, epoch ${j + 1}: malformed row`);
       const e = {};
       SCALARS.forEach((k, c) => { e[k] = INTS.has(k) || row[c] === null ? row[c] : Math.fround(row[c]); });
       if (e.epoch !== j + 1) throw bad(`${where}: epochs out of order`);
@@ -269,7 +277,7 @@ export async function decodeResults(text, configs) {
         e[k] = data.layers ? row.slice(SCALARS.length + p * LAYERS, SCALARS.length + (p + 1) * LAYERS).map((x) => (x === null ? null : Math.fround(x))) : null;
       });
       const at = SCALARS.length + PER_LAYER.length * LAYERS;
-      PER_ACT_LAYER.forEach((k, p) => {
+      PER_ACT_LAYER.slice(0, data.layers ? actFields : OLD_ACT_FIELDS).forEach((k, p) => {
         e[k] = data.layers ? row.slice(at + p * ACT_LAYERS, at + (p + 1) * ACT_LAYERS).map((x) => (x === null ? null : Math.fround(x))) : null;
       });
       return e;
@@ -285,7 +293,8 @@ export async function decodeResults(text, configs) {
     const last = h.epochs.find((e) => e.epoch === (h.restoredEpoch ?? h.epoch));
     h.result = last ? { epoch: last.epoch, trainLoss: last.trainLoss, trainAcc: last.trainAcc, valLoss: last.valLoss, valAcc: last.valAcc,
       testLoss: last.testLoss, testAcc: last.testAcc, penalty: last.penalty, sparsity: last.sparsity,
-      layerSparsity: last.layerSparsity, weightNorm: last.weightNorm, dead: last.dead, saturated: last.saturated } : null;
+      layerSparsity: last.layerSparsity, weightNorm: last.weightNorm, dead: last.dead, saturated: last.saturated,
+      ...(last.actMean !== undefined ? { actMean: last.actMean, actStd: last.actStd } : {}) } : null;
     h.shared = true;
     h.perLayer = data.layers === 1;
     return h;

@@ -19,6 +19,10 @@ import { EXPERIMENTS } from '../lib/experiments.mjs';
 import { diff } from '../lib/config.mjs';
 import { h, $, download, setText } from './dom.mjs';
 import { installClassroom } from './classroom.mjs';
+import { createNetworkPanel } from './network-panel.mjs';
+import { layersOf } from '../lib/network.mjs';
+import { createGradFlow } from './gradflow.mjs';
+import { createActivationsView } from './activations-view.mjs';
 
 const HISTOGRAM_BINS = 41;
 const HISTOGRAM_EVERY_MS = 750;
@@ -26,8 +30,9 @@ const HISTOGRAM_EVERY_MS = 750;
 // The digit on the drawing pad: the page's own, not the session's.
 let pixels = null;
 
+let pool = null; // the session's workers; the Network panel asks the first for descriptions
 const session = createSession({
-  createPool: (hooks) => createPool({ size: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)), ...hooks }),
+  createPool: (hooks) => (pool = createPool({ size: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)), ...hooks })),
   on: {
     change: () => refresh(),
     results: () => refreshResults(),
@@ -197,6 +202,10 @@ function refresh() {
     updateToolbar(f);
     for (const el of document.querySelectorAll('.for-run')) setText(el, f ? `· run #${f.id}` : '');
     charts.render(session.runs, f, lesson.current?.title ?? '');
+    const shown = session.runs.filter((r) => r.visible);
+    gradFlow.render(shown);
+    activationsView.render(shown);
+    networkPanel.update(session.draft);
     if (padData() !== lastPadData) {
       lastPadData = padData();
       predict();
@@ -213,8 +222,11 @@ async function refreshHistogram() {
   const layer = charts.layer;
   const items = [];
   for (const run of histogramRuns()) {
+    // The layer by name: runs of another network without it are left out.
+    const index = layersOf(run).indexOf(layer);
+    if (index < 0) continue;
     try {
-      items.push({ run, data: await session.ask(run, 'histogram', { layer, bins: HISTOGRAM_BINS }) });
+      items.push({ run, data: await session.ask(run, 'histogram', { layer: index, bins: HISTOGRAM_BINS }) });
     } catch (err) {
       console.warn(err.message);
     }
@@ -469,6 +481,14 @@ const runList = createRunList($('#run-list'), {
 });
 
 const charts = createCharts(document, () => refreshHistogram());
+const gradFlow = createGradFlow($('section.charts'));
+const activationsView = createActivationsView($('section.charts'));
+// The core's own message when it refuses the form's combination of settings, under the form.
+const networkPanel = createNetworkPanel($('#network'), (config) => pool.describe(config), (error) => {
+  const el = $('#core-problem');
+  el.hidden = !error;
+  setText(el, error ? `These settings cannot be trained: ${error}.` : '');
+});
 const sweepPanel = createSweepPanel($('section.charts'), { session, notice, say, shareUrl, copyText });
 
 // The form says whose settings it holds: a run's (Retrain and + Compare train them again) or a
@@ -493,7 +513,8 @@ else applyLink(opened, openedText);
 // Read-only hooks for the browser tests and for anyone curious in the console.
 Object.defineProperty(globalThis, 'lenetLab', {
   value: Object.freeze({
-    snapshot: () => ({ ...session.snapshot(), charts: charts.stats(), sweep: sweepPanel.stats() }),
+    snapshot: () => ({ ...session.snapshot(), charts: charts.stats(), sweep: sweepPanel.stats(),
+      deep: { ...gradFlow.stats(), ...activationsView.stats(), network: Number($('#network').dataset.layers ?? 0) } }),
     linkWithResults: () => session.linkWithResults(shareUrl('').replace(/#$/, '')),
   }),
 });

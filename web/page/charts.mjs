@@ -8,7 +8,7 @@
 // The numbers come from web/lib/chart-data.mjs.
 // New data is taken at most every 200 ms and the charts are redrawn one per animation frame, so no
 // single task on the main thread grows long.
-import { LAYERS, PER_LAYER, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, sharedRange, tableOf } from '../lib/chart-data.mjs';
+import { LAYERS, PER_LAYER, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
@@ -212,16 +212,34 @@ export function createCharts(root, onLayer) {
   };
   // The small multiples: a canvas per layer, made here.
   const panels = {};
-  for (const kind of MULTIPLES) {
-    const box = card(kind).querySelector('.multiples');
-    panels[kind] = LAYERS.map((layer) => {
-      const c = h('canvas', { role: 'img', 'aria-label': `${PER_LAYER[kind].title} of ${layer}, every run shown` });
-      box.append(h('div', { class: 'panel-box' }, c));
-      const chart = lineChart(c, { yTitle: '', compact: true, percent: kind === 'sparsity' });
-      chart.options.plugins.title.text = layer;
-      return chart;
+  const newPanel = (kind, layer) => {
+    const c = h('canvas', { role: 'img', 'aria-label': `${PER_LAYER[kind].title} of ${layer}, every run shown` });
+    card(kind).querySelector('.multiples').append(h('div', { class: 'panel-box' }, c));
+    const chart = lineChart(c, { yTitle: '', compact: true, percent: kind === 'sparsity' });
+    chart.options.plugins.title.text = layer;
+    return chart;
+  };
+  for (const kind of MULTIPLES) panels[kind] = LAYERS.map((layer) => newPanel(kind, layer));
+  // As many panels as the runs shown have layers (an mlp of depth 30 has 31): more are made when
+  // needed, the ones beyond are hidden and emptied.
+  const fitPanels = (kind, names) => {
+    while (panels[kind].length < names.length) {
+      const chart = newPanel(kind, names[panels[kind].length]);
+      applyTheme(chart);
+      panels[kind].push(chart);
+    }
+    panels[kind].forEach((chart, i) => {
+      const box = chart.canvas.parentElement;
+      box.hidden = i >= names.length;
+      if (box.hidden && chart.data.datasets.length) {
+        chart.data.datasets = [];
+        chart.update('none');
+      }
+      if (!box.hidden) chart.canvas.setAttribute('aria-label', `${PER_LAYER[kind].title} of ${names[i]}, every run shown`);
     });
-  }
+    card(kind).querySelector('.multiples').classList.toggle('many', names.length > 5);
+  };
+  const shownPanels = (kind) => panels[kind].filter((chart) => !chart.canvas.parentElement.hidden);
   const all = () => [charts.loss, charts.accuracy, charts.histogram, ...MULTIPLES.flatMap((k) => panels[k])];
 
   // The first drawing of real data runs through Chart.js code that is not compiled yet and can
@@ -257,9 +275,17 @@ export function createCharts(root, onLayer) {
   }
 
   const picker = root.querySelector('#hist-layer');
-  LAYERS.forEach((name, i) => picker.append(new Option(name, String(i))));
-  picker.value = '2';
-  picker.addEventListener('change', () => onLayer(Number(picker.value)));
+  // Options by layer name: the layers of the runs shown (fitPicker), LeNet-5's at first.
+  const fitPicker = (names) => {
+    if ([...picker.options].map((o) => o.value).join() === names.join() || !names.length) return;
+    const was = picker.value;
+    picker.replaceChildren(...names.map((name) => new Option(name, name)));
+    picker.value = names.includes(was) ? was : names[Math.min(2, names.length - 1)];
+    if (was && picker.value !== was) onLayer(picker.value);
+  };
+  fitPicker(LAYERS);
+  picker.value = 'fc1';
+  picker.addEventListener('change', () => onLayer(picker.value));
 
   // Data tables: a toggle per card shows the numbers behind the chart.
   const tablesOpen = new Set();
@@ -402,6 +428,7 @@ export function createCharts(root, onLayer) {
       data.panels.map((p) => p.series.map((x) => [x.points.length, x.points.at(-1)?.y, x.band?.min.at(-1)?.y, x.band?.max.at(-1)?.y]))]);
     if (drawnSignature[kind] === signature) return;
     drawnSignature[kind] = signature;
+    fitPanels(kind, data.panels.map((p) => p.name));
     const { range } = data;
     const decades = range.log ? Math.log10(range.max / range.min) : 0;
     const marks = markerAnnotations(singleRuns(entries).filter((r) => r.stopReason === 'diverged' || r.stopReason === 'early'), false);
@@ -424,7 +451,7 @@ export function createCharts(root, onLayer) {
       log: range.log, floor: range.floor, min: range.min, max: range.max,
       panels: data.panels.map((p) => ({ name: p.name, runs: p.series.map((s) => s.key), zeroPoints: p.series.reduce((n, s) => n + s.zeros, 0), frozenIn: p.frozenIn })),
     };
-    redraw(...panels[kind]);
+    redraw(...shownPanels(kind));
   }
 
   function take() {
@@ -436,6 +463,7 @@ export function createCharts(root, onLayer) {
     const entries = chartEntries(shown);
     renderLegend(entries);
     renderVerdict(entries);
+    fitPicker(shownLayers(shown));
     takeComparison('loss', entries);
     takeComparison('accuracy', entries);
     redraw(charts.loss, charts.accuracy);
@@ -466,7 +494,7 @@ export function createCharts(root, onLayer) {
    * and the line-style key above them. */
   async function png(name) {
     const el = card(name);
-    const list = name in panels ? panels[name] : [charts[name]];
+    const list = name in panels ? shownPanels(name) : [charts[name]];
     const area = el.querySelector(name in panels ? '.multiples' : '.chart-box');
     const scale = 2;
     const pad = 8 * scale;
@@ -578,14 +606,15 @@ export function createCharts(root, onLayer) {
       charts.histogram.options.scales.x.max = range;
       charts.histogram.options.scales.y.min = 0;
       const groups = series.filter((s) => s.band).length;
-      setText(card('histogram').querySelector('.hist-note'), items.length ? `${LAYERS[layer]} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis${groups ? `; a seed group as its mean density in a band from the lowest to the highest seed` : ''}` : '');
-      info.histogram = { runs: series.length, layer: LAYERS[layer], range };
+      setText(card('histogram').querySelector('.hist-note'), items.length ? `${layer} kernel weights of ${items.length} run${items.length > 1 ? 's' : ''}, on one x axis${groups ? `; a seed group as its mean density in a band from the lowest to the highest seed` : ''}` : '');
+      info.histogram = { runs: series.length, layer, range };
       lastHistogram = series;
       if (tablesOpen.has('histogram')) fillTable('histogram');
       redraw(charts.histogram);
     },
+    /** The weight histogram's layer, by name. */
     get layer() {
-      return Number(picker.value);
+      return picker.value;
     },
     /** Data points on the loss chart, how many runs have per-epoch points there, when the first
      * point appeared (ms since navigation), whether every chart shows the latest data, and what the
@@ -593,7 +622,7 @@ export function createCharts(root, onLayer) {
     stats: () => {
       const drawn = {};
       for (const kind of MULTIPLES) {
-        drawn[kind] = panels[kind].map((c) => ({ datasets: c.data.datasets.length, yMin: c.scales.y?.min, yMax: c.scales.y?.max, type: c.options.scales.y.type }));
+        drawn[kind] = shownPanels(kind).map((c) => ({ datasets: c.data.datasets.length, yMin: c.scales.y?.min, yMax: c.scales.y?.max, type: c.options.scales.y.type }));
       }
       return {
         lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && dirty.size === 0,

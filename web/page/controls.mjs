@@ -1,6 +1,6 @@
 // The settings form, generated from SCHEMA. Values go through validate() so the form, the link and
 // the engine agree on what every setting means.
-import { SCHEMA, LAYER_NAMES, validate } from '../lib/config.mjs';
+import { APPLIES_TO, SCHEMA, LAYER_NAMES, appliesTo, validate } from '../lib/config.mjs';
 import { DATASETS, className } from '../lib/datasets.mjs';
 import { h } from './dom.mjs';
 
@@ -128,12 +128,18 @@ export function createControls(root, onChange) {
     const { config, warnings } = read();
     labelClasses(config.data);
     for (const f of fields) {
+      // A setting of another model is left out, unless it holds a value the core will refuse.
+      const ofModel = appliesTo(f.e.key, config);
+      const stray = !ofModel && config[f.e.key] !== f.e.default;
+      f.row.classList.toggle('other-model', !ofModel && !stray);
       const rule = USED_WHEN[f.e.key];
-      const used = !rule || rule[0](config);
+      const used = ofModel && (!rule || rule[0](config));
       f.row.classList.toggle('unused', !used);
       const problem = warnings.find((w) => w.startsWith(`${f.e.key}:`));
-      f.note.textContent = problem ? problem.slice(f.e.key.length + 1).trim() : used ? '' : `Used only with ${rule[1]}.`;
-      f.note.classList.toggle('bad', Boolean(problem));
+      const why = stray ? `Only for ${APPLIES_TO[f.e.key].join(' and ')}: set it back to ${f.e.default === '' ? 'none' : f.e.default}.`
+        : used || !rule ? '' : `Used only with ${rule[1]}.`;
+      f.note.textContent = problem ? problem.slice(f.e.key.length + 1).trim() : why;
+      f.note.classList.toggle('bad', Boolean(problem) || stray);
       const target = f.input.matches('input, select') ? f.input : null;
       if (target) target.setAttribute('aria-invalid', String(Boolean(problem)));
     }

@@ -3,10 +3,9 @@
 // activations chart (dead ReLU units, or saturated tanh/sigmoid outputs, per layer and epoch, as
 // the core measured them).
 import { diagnose } from '../lib/diagnosis.mjs';
-import { ACT_LAYER_NAMES } from '../lib/history.mjs';
+import { actLayersOf, layerColor } from '../lib/network.mjs';
 import { h } from './dom.mjs';
 
-const LAYER_COLORS = ['#2563eb', '#059669', '#d97706', '#db2777'];
 
 /** Scrolls to a chart card and highlights it for a moment. */
 export function showChart(name, root = document) {
@@ -77,10 +76,14 @@ export function createDiagnosisView(chartsSection) {
     const c = ensureChart();
     if (c) {
       const field = relu ? 'dead' : 'saturated';
-      c.data.datasets = run ? ACT_LAYER_NAMES.map((layer, i) => ({
-        label: layer, borderColor: LAYER_COLORS[i], backgroundColor: LAYER_COLORS[i], pointRadius: 2, borderWidth: 2,
+      const names = run ? actLayersOf(run) : [];
+      // Past eight layers a legend would crowd the chart: the colours run from blue (input) to red.
+      c.options.plugins.legend.display = names.length <= 8;
+      c.options.plugins.title = { display: names.length > 8, text: `${names[0]} (blue) … ${names.at(-1)} (red)`, color: c.options.plugins.legend.labels.color };
+      c.data.datasets = names.map((layer, i) => ({
+        label: layer, borderColor: layerColor(i, names.length), backgroundColor: layerColor(i, names.length), pointRadius: 2, borderWidth: 2,
         data: run.epochs.filter((e) => Array.isArray(e[field]) && Number.isFinite(e[field][i])).map((e) => ({ x: e.epoch, y: 100 * e[field][i] })),
-      })) : [];
+      }));
       c.update('none');
     }
   }

@@ -12,11 +12,18 @@ const CARDS = {
   weightNorm: '[data-chart="weight"]',
   sparsity: '[data-chart="sparsity"]',
   histogram: '[data-chart="histogram"]',
+  gradFlow: '[data-chart="gradFlow"]',
+  updateRatio: '[data-chart="updateRatio"]',
+  actStats: '[data-chart="actStats"]',
+  actHist: '[data-chart="actHist"]',
+  preAct: '[data-chart="preAct"]',
   results: '.results',
 };
 const NAMES = {
   loss: 'Loss', accuracy: 'Accuracy', gradNorm: 'Gradient norm', weightNorm: 'Weight norm',
   sparsity: 'Sparsity', histogram: 'Weight histogram', results: 'Results',
+  gradFlow: 'Gradient flow', updateRatio: 'Update ratio', actStats: 'Activations across depth',
+  actHist: 'Activation histogram', preAct: 'Pre-activation percentiles',
 };
 
 /** The formula as a node. The one place a typesetter (KaTeX) would go: it returns plain text now. */

@@ -1,7 +1,6 @@
 // What the page knows about each run: its history (web/lib/history.mjs, built from the engine
 // events the worker sends), its status in the worker, plus thinned copies of the per-step curves
 // for the charts.
-import { LAYER_NAMES } from '../lib/config.mjs';
 import { finalResult, newHistory, record } from '../lib/history.mjs';
 
 export const RUN_COLORS = ['#2563eb', '#e11d48', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
@@ -50,7 +49,9 @@ export function newRun(id, config, color) {
     stepsPerEpoch: 0,
     speed: 0, // training samples per second, smoothed
     clock: null, // { at, step } of the last update while running, for the speed
-    plot: { loss: thinned(), acc: thinned(), grad: LAYER_NAMES.map(() => thinned()), weight: LAYER_NAMES.map(() => thinned()) },
+    // Per layer of the run's own network (history.layers); pre: the watched layer's pre-activation
+    // 15th, 50th and 85th percentiles.
+    plot: { loss: thinned(), acc: thinned(), grad: [], weight: [], update: [], pre: [thinned(), thinned(), thinned()] },
     name: '', // the person's own name for the run, shown instead of the label when set
   };
 }
@@ -59,14 +60,18 @@ export function newRun(id, config, color) {
 export function ingest(run, u) {
   run.status = u.status;
   if (u.error) run.error = u.error;
+  // Activation histograms of every activation layer at the latest epoch's end (worker.mjs).
+  if (u.actHist) run.actHist = u.actHist;
   const per = run.stepsPerEpoch || 1;
   for (const s of u.events) {
     if (s.type !== 'step') continue;
     const x = s.step / per;
     run.plot.loss.push(x, s.loss);
     run.plot.acc.push(x, s.acc * 100);
-    s.gradNorm.forEach((g, i) => run.plot.grad[i].push(x, g));
-    s.weightNorm.forEach((w, i) => run.plot.weight[i].push(x, w));
+    s.gradNorm.forEach((g, i) => (run.plot.grad[i] ??= thinned()).push(x, g));
+    s.weightNorm.forEach((w, i) => (run.plot.weight[i] ??= thinned()).push(x, w));
+    s.updateRatio?.forEach((u, i) => (run.plot.update[i] ??= thinned()).push(x, u));
+    s.preAct?.forEach((p, i) => run.plot.pre[i].push(x, p));
   }
   const epochs = record(run, u.events);
   // Done without a done event from the engine: the person stopped it.

@@ -4,7 +4,7 @@
 // must show goes out through listeners, so Node tests run it with fakes.
 import { MAX_RUNS, defaults, diff, serialize, serializeLink } from '../lib/config.mjs';
 import { LabError } from '../lib/errors.mjs';
-import { labelRuns } from '../lib/history.mjs';
+import { labelRuns, setNetwork } from '../lib/history.mjs';
 import { RUN_COLORS, newRun, ingest } from './runs.mjs';
 import { LINK_SWEEP_MAX_RUNS, compareRuns, describeReproduction, encodeResults, writeLink } from '../lib/result-link.mjs';
 import { expandSweep } from '../lib/sweep.mjs';
@@ -96,6 +96,8 @@ export function createSession({ createPool, on = {} }) {
       }
       run.worker = worker;
       run.counts = counts;
+      // The network as the engine built it (the same names network.mjs gives the config).
+      if (counts.net) setNetwork(run, counts.net);
       run.stepsPerEpoch = counts.stepsPerEpoch;
       if (run.status === 'creating') run.status = 'paused';
     } catch (err) {

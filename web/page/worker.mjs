@@ -10,6 +10,7 @@ import { stateAtEpoch } from '../lib/branch.mjs';
 
 const CHUNK_MS = 30;
 const POST_EVERY_MS = 100;
+const ACT_BINS = 30;
 
 const enginePromise = createEngine();
 // A failed load is reported when the data arrives; until then it must not count as unhandled.
@@ -32,8 +33,20 @@ function schedule() {
   tick.port2.postMessage(0);
 }
 
+// At the end of each epoch (after its evaluation) the histograms of every activation layer's
+// outputs over the last batch evaluated, sent with the next progress update as actHist.
+function snapshotActivations(r, epoch) {
+  const layers = r.run.net.actLayers.map((_, i) => {
+    const { counts, lo, hi } = r.run.actHistogram(i, ACT_BINS);
+    return { counts: Array.from(counts), lo, hi };
+  });
+  r.actHist = { epoch, layers };
+}
+
 function take(r, events) {
   r.events.push(...events);
+  const epoch = events.findLast((e) => e.type === 'epoch');
+  if (epoch) snapshotActivations(r, epoch.epoch);
   // Divergence ends training like the last epoch does; the done event says why.
   if (events.at(-1).type === 'done') r.status = 'done';
   r.dirty = true;
@@ -56,8 +69,11 @@ function flush(force) {
   const updates = [];
   for (const [id, r] of runs) {
     if (!r.dirty) continue;
-    updates.push(r.error ? { id, status: r.status, events: r.events, error: r.error } : { id, status: r.status, events: r.events });
+    const u = r.error ? { id, status: r.status, events: r.events, error: r.error } : { id, status: r.status, events: r.events };
+    if (r.actHist) u.actHist = r.actHist;
+    updates.push(u);
     r.events = [];
+    r.actHist = null;
     r.dirty = false;
   }
   if (updates.length) postMessage({ op: 'progress', updates });
@@ -68,7 +84,18 @@ function trainChunk() {
   const running = [...runs.values()].filter((r) => r.status === 'running');
   if (running.length) {
     const r = running[turn++ % running.length];
-    guarded(r, () => advanceChunk(r.run, { maxMs: CHUNK_MS }, (events) => take(r, events)));
+    // Unit by unit within the chunk's time, so a chunk ends right after an epoch's evaluation and
+    // the activation histograms are that evaluation's last batch.
+    const start = performance.now();
+    guarded(r, () => {
+      let epochEnded = false;
+      while (!epochEnded && r.status === 'running' && !r.run.done && performance.now() - start < CHUNK_MS) {
+        advanceChunk(r.run, { maxUnits: 1 }, (events) => {
+          take(r, events);
+          epochEnded = events.some((e) => e.type === 'epoch');
+        });
+      }
+    });
   }
   const more = running.some((r) => r.status === 'running');
   flush(!more);
@@ -129,11 +156,21 @@ const requests = {
     const run = branch
       ? engine.createRun(config, { state: stateAtEpoch(engine, branch.config, branch.epoch, { weights }) })
       : engine.createRun(config, weights ? { weights } : undefined);
-    runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true });
+    runs.set(id, { run, status: 'paused', events: [], error: null, dirty: true, actHist: null });
     flush(true);
     // With few digits chosen the splits can hold fewer samples than asked for.
     const { trainCount, valCount, testCount, stepsPerEpoch } = run.metrics();
-    return { trainCount, valCount, testCount, stepsPerEpoch };
+    return { trainCount, valCount, testCount, stepsPerEpoch, net: run.net };
+  },
+  // The network a config describes (engine.describe), or the core's reason for refusing it.
+  async describe({ config }) {
+    const e = await enginePromise;
+    try {
+      return { net: e.describe(config), error: null };
+    } catch (err) {
+      if (err?.code !== 'bad-config') throw err;
+      return { net: null, error: err.message };
+    }
   },
   step({ id }) {
     const r = get(id);

@@ -85,6 +85,12 @@ export function createPool({ size, onProgress, mayTrain }) {
       return { worker: w, counts };
     },
     request: (w, op, payload, transfer) => call(w, op, payload, transfer),
+    /** The network a config describes ({net, error}: the core's description, or why it refuses
+     * the config), from the first worker; no data is needed. */
+    describe(config) {
+      if (!workers.length) spawn();
+      return call(workers[0], 'describe', { config });
+    },
     send(w, op, id) {
       w.worker.postMessage({ op, id });
     },
