@@ -157,7 +157,7 @@ describe('weights', () => {
     const bytes = run.exportSafetensors();
     const { params, metadata } = decodeLenet(bytes);
     assert.deepEqual(new Uint32Array(params.buffer), new Uint32Array(run.params().buffer));
-    assert.match(metadata.config, /^v=1&act=relu&/);
+    assert.match(metadata.config, /^v=1&model=lenet5&.*&act=relu&/);
     const fresh = engine.createRun(parse('n=300&val=0&test=100&ep=1&seed=9').config);
     assert.notDeepEqual(fresh.params(), run.params());
     fresh.importSafetensors(bytes);
