@@ -120,8 +120,9 @@ static void add_skip(builder *b, int from) {
 }
 
 static void global_average_pool(builder *b) {
-    emit(b, LN_OP_GAP, b->n->num_layers - 1, "gap");
+    net_node *d = emit(b, LN_OP_GAP, b->n->num_layers - 1, "gap");
     b->h = b->w = 1;
+    d->info.shape[1] = d->info.shape[2] = 1;
 }
 
 /* A conv or dense layer with its batch norm and activation. */
