@@ -159,6 +159,13 @@ static void test_bad_states_change_nothing(void) {
     size_t blen;
     uint8_t *before = save(b, &blen);
     uint8_t *bad = malloc(len);
+    /* The arrays close the state: weights, optimiser moments and best weights (4 x params floats),
+     * the moving statistics and their best (2 x stats), one alive flag per activation unit, the
+     * epoch's order (500 ints) and three sets of 300 predictions. */
+    const ln_net *net = ln_trainer_net(b);
+    size_t act_units = 0;
+    for (int l = 0; l < ln_net_num_act_layers(net); l++) act_units += (size_t)ln_net_node(net, ln_net_act_node(net, l))->shape[0];
+    size_t weight_at = len - 3 * 300 - 4 * 500 - act_units - 2 * 4 * (size_t)ln_net_num_stats(net) - 4 * 4 * (size_t)ln_net_num_params(net) + 3;
     struct { const char *what; size_t at; uint8_t value; size_t len; ln_status want; } cases[] = {
         {"magic", 0, 0x00, len, LN_E_FORMAT},
         {"version", 4, 0x07, len, LN_E_FORMAT},
@@ -169,12 +176,12 @@ static void test_bad_states_change_nothing(void) {
         {"phase", 40 + sizeof(ln_config), 0x42, len, LN_E_FORMAT},
         {"epoch order", len - 3 * 300 - 4, 0xff, len, LN_E_FORMAT},
         {"prediction", len - 1, 0x0a, len, LN_E_FORMAT},
-        {"weight", len - 3 * 300 - 4 * 500 - 4 * 4 * (size_t)ln_net_num_params(ln_trainer_net(b)) + 3, 0x7f, len, LN_E_FORMAT},
+        {"weight", weight_at, 0x7f, len, LN_E_FORMAT},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         memcpy(bad, buf, len);
         if (cases[k].len == len) bad[cases[k].at] = cases[k].value;
-        if (cases[k].at == len - 3 * 300 - 4 * 500 - 4 * 4 * (size_t)ln_net_num_params(ln_trainer_net(b)) + 3) bad[cases[k].at - 1] = 0xff; /* NaN */
+        if (cases[k].at == weight_at) bad[cases[k].at - 1] = 0xff; /* NaN */
         err.msg[0] = 0;
         ln_status s = ln_trainer_load_state(b, bad, cases[k].len, &err);
         CHECK(s == cases[k].want, "%s: status %d (%s)", cases[k].what, s, err.msg);
