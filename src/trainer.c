@@ -856,7 +856,7 @@ ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, l
     if (w[0] != STATE_MAGIC) return ln_fail(err, LN_E_FORMAT, "state: not a LeNet Lab training state (wrong magic number)");
     if (w[1] != STATE_VERSION) return ln_fail(err, LN_E_FORMAT, "state: version %u, this core reads version %u", w[1], STATE_VERSION);
     header_words(t, size, want);
-    if (w[3] != want[3] || w[4] != want[4] || w[5] != want[5]) return ln_fail(err, LN_E_FORMAT, "state: saved by a core with another layout");
+    if (w[3] != want[3] || w[4] != want[4]) return ln_fail(err, LN_E_FORMAT, "state: saved by a core with another layout");
     if (len < state_header_size()) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes is too short for a state", len);
     ln_config saved;
     memcpy(&saved, buf + sizeof w, sizeof saved);
@@ -874,6 +874,7 @@ ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, l
     SAME_NET(model, "model") SAME_NET(hidden_layers, "depth") SAME_NET(hidden_units, "width") SAME_NET(conv_layers, "convs")
     SAME_NET(channels, "ch") SAME_NET(batch_norm, "bn") SAME_NET(skip, "skip")
 #undef SAME_NET
+    if (w[5] != want[5]) return ln_fail(err, LN_E_FORMAT, "state: saved by a core with another layout");
     if (w[6] != want[6] || w[7] != want[7] || w[8] != want[8] || w[9] != want[9])
         return ln_fail(err, LN_E_ARG, "the state comes from other data: its samples differ from this run's");
     if (w[2] != size || len != size) return ln_fail(err, LN_E_FORMAT, "state: %zu bytes, expected %zu", len, size);

@@ -542,7 +542,7 @@ static void lenet_forward(float *acts, uint8_t *arg, const float *x, const uint8
 
 static void test_batch_independence(void) {
     enum { B = 7 };
-    float *params = fill(alloc(LN_NUM_PARAMS), LN_NUM_PARAMS, -0.2f, 0.2f);
+    float *params = fill(alloc(LN_LENET5_PARAMS), LN_LENET5_PARAMS, -0.2f, 0.2f);
     float *x = fill(alloc(B * 784), B * 784, 0.0f, 1.0f);
     float *all = alloc((size_t)B * PER_SAMPLE), *one = alloc(PER_SAMPLE);
     uint8_t *arg = malloc(B * 256);

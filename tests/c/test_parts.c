@@ -6,27 +6,39 @@
 #include "check.h"
 #include "core.h"
 #include "lenet.h"
+#include "net.h"
 #include "rng.h"
 #include "training.h"
 
+/* LeNet-5's description, built once: the tensor table and fans the pieces below work on. */
+static ln_net lenet;
+
+static const ln_tensor_info *layer_tensor(int layer, int kind) {
+    for (int i = 0; i < lenet.num_tensors; i++)
+        if (lenet.tensors[i].layer == layer && lenet.tensors[i].kind == kind) return &lenet.tensors[i];
+    return NULL;
+}
+static const ln_tensor_info *layer_weight(int layer) { return layer_tensor(layer, LN_TENSOR_KERNEL); }
+static const ln_tensor_info *layer_bias(int layer) { return layer_tensor(layer, LN_TENSOR_BIAS); }
+
 static void test_tensor_table(void) {
     int next = 0;
-    for (int i = 0; i < LN_NUM_TENSORS; i++) {
-        const ln_tensor_info *t = ln_tensor(i);
+    for (int i = 0; i < ln_net_num_tensors(&lenet); i++) {
+        const ln_tensor_info *t = ln_net_tensor(&lenet, i);
         int count = 1;
         for (int d = 0; d < t->ndim; d++) count *= t->shape[d];
         CHECK(t->offset == next, "%s starts at %d, expected %d", t->name, t->offset, next);
         CHECK(count == t->count, "%s: shape holds %d, count says %d", t->name, count, t->count);
         next += t->count;
     }
-    CHECK(next == LN_NUM_PARAMS, "tensors hold %d floats", next);
-    CHECK(ln_tensor(LN_NUM_TENSORS) == NULL && ln_tensor(-1) == NULL, "out-of-range tensor");
-    CHECK(strcmp(ln_tensor(4)->name, "fc1.weight") == 0, "fc1.weight is tensor 4");
-    int fi, fo;
-    ln_layer_fans(LN_CONV2, &fi, &fo);
-    CHECK(fi == 150 && fo == 400, "conv2 fans %d %d", fi, fo);
-    ln_layer_fans(LN_FC1, &fi, &fo);
-    CHECK(fi == 256 && fo == 120, "fc1 fans %d %d", fi, fo);
+    CHECK(next == LN_LENET5_PARAMS && next == ln_net_num_params(&lenet), "tensors hold %d floats", next);
+    CHECK(ln_net_num_tensors(&lenet) == 10 && ln_net_num_stats(&lenet) == 0, "%d tensors", ln_net_num_tensors(&lenet));
+    CHECK(ln_net_tensor(&lenet, ln_net_num_tensors(&lenet)) == NULL && ln_net_tensor(&lenet, -1) == NULL, "out-of-range tensor");
+    CHECK(strcmp(ln_net_tensor(&lenet, 4)->name, "fc1.weight") == 0, "fc1.weight is tensor 4");
+    CHECK(lenet.layer_fan_in[LN_CONV2] == 150 && lenet.layer_fan_out[LN_CONV2] == 400, "conv2 fans %d %d",
+          lenet.layer_fan_in[LN_CONV2], lenet.layer_fan_out[LN_CONV2]);
+    CHECK(lenet.layer_fan_in[LN_FC1] == 256 && lenet.layer_fan_out[LN_FC1] == 120, "fc1 fans %d %d",
+          lenet.layer_fan_in[LN_FC1], lenet.layer_fan_out[LN_FC1]);
 }
 
 /* The table in config.c is the whole of ln_config: every 4-byte field has exactly one row. */
@@ -50,7 +62,7 @@ static void test_config_check(void) {
     CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "lr 0 is outside"), "lr 0: %s", err.msg);
     b = c, b.activation = LN_NUM_ACTS;
     CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "not one of relu, tanh, sigmoid"), "activation: %s", err.msg);
-    b = c, b.freeze_mask = 1u << LN_NUM_LAYERS;
+    b = c, b.freeze_mask = 1u << ln_net_num_layers(&lenet);
     CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "freeze_mask"), "freeze mask: %s", err.msg);
     b = c, b.dropout1 = 0.95f;
     CHECK(ln_config_check(&b, &err) == LN_E_ARG && strstr(err.msg, "dropout1"), "dropout 0.95: %s", err.msg);
@@ -97,7 +109,7 @@ static void test_rng_streams(void) {
 
 /* Mean, standard deviation and largest |w| of a layer's kernel. */
 static void kernel_stats(const float *p, int layer, double *mean, double *sd, double *maxabs) {
-    const ln_tensor_info *w = ln_layer_weight(layer);
+    const ln_tensor_info *w = layer_weight(layer);
     double s = 0.0, s2 = 0.0, mx = 0.0;
     for (int i = 0; i < w->count; i++) {
         double x = p[w->offset + i];
@@ -109,7 +121,7 @@ static void kernel_stats(const float *p, int layer, double *mean, double *sd, do
 }
 
 static void test_initialisers(void) {
-    float *p = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *p = malloc(sizeof(float) * LN_LENET5_PARAMS);
     const double fan_in = 256, fan_out = 120; /* fc1: 30,720 weights give tight statistics */
     struct { int init; double limit, sd; int truncated; } cases[] = {
         {LN_INIT_RANDOM_UNIFORM, 0.05, 0.05 / sqrt(3.0), 0},
@@ -124,8 +136,8 @@ static void test_initialisers(void) {
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ln_rng rng;
         rng_seed(&rng, 3, LN_STREAM_INIT);
-        for (int i = 0; i < LN_NUM_PARAMS; i++) p[i] = 99.0f;
-        init_layer(p, LN_FC1, cases[k].init, &rng);
+        for (int i = 0; i < LN_LENET5_PARAMS; i++) p[i] = 99.0f;
+        net_init_layer(&lenet, p, LN_FC1, cases[k].init, &rng);
         double mean, sd, mx;
         kernel_stats(p, LN_FC1, &mean, &sd, &mx);
         CHECK(fabs(mean) < 0.03 * cases[k].sd, "init %d: mean %g", cases[k].init, mean);
@@ -136,59 +148,59 @@ static void test_initialisers(void) {
             CHECK(mx <= 2.0 * cases[k].sd / 0.87962566103423978 + 1e-6, "init %d: max %g beyond 2 sigma", cases[k].init, mx);
         else
             CHECK(mx > 2.5 * cases[k].sd, "init %d: plain normal should have tails (max %g)", cases[k].init, mx);
-        const ln_tensor_info *b = ln_layer_bias(LN_FC1);
+        const ln_tensor_info *b = layer_bias(LN_FC1);
         for (int i = 0; i < b->count; i++) CHECK(p[b->offset + i] == 0.0f, "init %d: bias %d not zero", cases[k].init, i);
-        CHECK(p[ln_layer_weight(LN_FC1)->offset - 1] == 99.0f && p[b->offset + b->count] == 99.0f, "init wrote outside fc1");
+        CHECK(p[layer_weight(LN_FC1)->offset - 1] == 99.0f && p[b->offset + b->count] == 99.0f, "init wrote outside fc1");
     }
     ln_rng rng;
     rng_seed(&rng, 3, LN_STREAM_INIT);
-    init_layer(p, LN_CONV2, LN_INIT_ZEROS, &rng);
+    net_init_layer(&lenet, p, LN_CONV2, LN_INIT_ZEROS, &rng);
     double mean, sd, mx;
     kernel_stats(p, LN_CONV2, &mean, &sd, &mx);
     CHECK(mx == 0.0, "zeros initialiser left %g", mx);
     /* Conv fans count the kernel area: he_uniform on conv1 has limit sqrt(6 / 25). */
-    init_layer(p, LN_CONV1, LN_INIT_HE_UNIFORM, &rng);
+    net_init_layer(&lenet, p, LN_CONV1, LN_INIT_HE_UNIFORM, &rng);
     kernel_stats(p, LN_CONV1, &mean, &sd, &mx);
     CHECK(mx <= sqrt(6.0 / 25.0) && mx > 0.9 * sqrt(6.0 / 25.0), "conv1 he_uniform max %g", mx);
     free(p);
 }
 
 static void test_regularisers(void) {
-    float *p = calloc(LN_NUM_PARAMS, sizeof(float)), *g = calloc(LN_NUM_PARAMS, sizeof(float));
-    int w = ln_layer_weight(LN_CONV1)->offset, b = ln_layer_bias(LN_CONV1)->offset;
-    int w3 = ln_layer_weight(LN_FC3)->offset;
+    float *p = calloc(LN_LENET5_PARAMS, sizeof(float)), *g = calloc(LN_LENET5_PARAMS, sizeof(float));
+    int w = layer_weight(LN_CONV1)->offset, b = layer_bias(LN_CONV1)->offset;
+    int w3 = layer_weight(LN_FC3)->offset;
     p[w] = 0.5f, p[w + 1] = -2.0f, p[w3] = 1.0f, p[b] = 3.0f; /* the bias must not count */
     ln_config c;
     ln_config_default(&c);
     c.reg_lambda = 0.1f;
     c.reg = LN_REG_NONE;
-    CHECK(reg_penalty(&c, p) == 0.0, "none penalises");
+    CHECK(reg_penalty(&c, &lenet, p) == 0.0, "none penalises");
     c.reg = LN_REG_L1;
-    CHECK_CLOSE(reg_penalty(&c, p), 0.1 * 3.5, 1e-6, "L1 = lambda sum |w|");
-    reg_add_grad(&c, p, g);
+    CHECK_CLOSE(reg_penalty(&c, &lenet, p), 0.1 * 3.5, 1e-6, "L1 = lambda sum |w|");
+    reg_add_grad(&c, &lenet, p, g);
     CHECK_CLOSE(g[w], 0.1, 1e-6, "L1 grad of 0.5");
     CHECK_CLOSE(g[w + 1], -0.1, 1e-6, "L1 grad of -2");
     CHECK(g[w + 2] == 0.0f, "sign(0) must be 0, got %g", g[w + 2]);
     CHECK(g[b] == 0.0f, "bias got a penalty gradient");
-    memset(g, 0, sizeof(float) * LN_NUM_PARAMS);
+    memset(g, 0, sizeof(float) * LN_LENET5_PARAMS);
     c.reg = LN_REG_L2;
-    CHECK_CLOSE(reg_penalty(&c, p), 0.1 * (0.25 + 4.0 + 1.0), 1e-6, "L2 = lambda sum w^2, no 1/2");
-    reg_add_grad(&c, p, g);
+    CHECK_CLOSE(reg_penalty(&c, &lenet, p), 0.1 * (0.25 + 4.0 + 1.0), 1e-6, "L2 = lambda sum w^2, no 1/2");
+    reg_add_grad(&c, &lenet, p, g);
     CHECK_CLOSE(g[w + 1], 0.1 * 2 * -2.0, 1e-6, "L2 grad 2 lambda w");
-    memset(g, 0, sizeof(float) * LN_NUM_PARAMS);
+    memset(g, 0, sizeof(float) * LN_LENET5_PARAMS);
     c.reg = LN_REG_ELASTICNET;
     c.reg_l1_ratio = 0.3f;
-    CHECK_CLOSE(reg_penalty(&c, p), 0.1 * (0.3 * 3.5 + 0.7 * 5.25), 1e-6, "ElasticNet");
-    reg_add_grad(&c, p, g);
+    CHECK_CLOSE(reg_penalty(&c, &lenet, p), 0.1 * (0.3 * 3.5 + 0.7 * 5.25), 1e-6, "ElasticNet");
+    reg_add_grad(&c, &lenet, p, g);
     CHECK_CLOSE(g[w], 0.1 * (0.3 + 0.7 * 2 * 0.5), 1e-6, "ElasticNet grad");
     /* The gradient is the derivative of the penalty: central differences agree. */
     for (int i = 0; i < 3; i++) {
         int k = (int[]){w, w + 1, w3}[i];
         float saved = p[k];
         p[k] = saved + 1e-3f;
-        double up = reg_penalty(&c, p);
+        double up = reg_penalty(&c, &lenet, p);
         p[k] = saved - 1e-3f;
-        double down = reg_penalty(&c, p);
+        double down = reg_penalty(&c, &lenet, p);
         p[k] = saved;
         CHECK_CLOSE((up - down) / 2e-3, g[k], 1e-3, "ElasticNet finite difference");
     }
@@ -307,6 +319,13 @@ static void test_idx_reader(void) {
 }
 
 int main(void) {
+    ln_config c;
+    ln_config_default(&c);
+    ln_error err = {0};
+    if (net_build(&lenet, &c, &err) != LN_OK) {
+        fprintf(stderr, "LeNet-5 does not build: %s\n", err.msg);
+        return 1;
+    }
     RUN(test_tensor_table);
     RUN(test_config_table_covers_struct);
     RUN(test_config_check);

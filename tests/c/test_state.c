@@ -41,7 +41,7 @@ static ln_metrics *record_run(const ln_config *c, int *units, float *final_param
     ln_error err;
     int n = 0;
     while (ev != LN_EV_DONE && ln_trainer_advance(t, &ev, &err) == LN_OK) ln_trainer_metrics(t, &ms[n++]);
-    memcpy(final_params, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS);
+    memcpy(final_params, ln_trainer_params(t), sizeof(float) * LN_LENET5_PARAMS);
     ln_trainer_free(t);
     *units = n;
     return ms;
@@ -68,7 +68,7 @@ static void check_resume_at(const ln_config *c, const ln_metrics *ref, int units
         }
     }
     CHECK(same && i == units, "resumed at unit %d: unit %d differs (of %d)", cut, i, units);
-    CHECK(memcmp(ln_trainer_params(b), ref_params, sizeof(float) * LN_NUM_PARAMS) == 0, "resumed at unit %d: final weights differ", cut);
+    CHECK(memcmp(ln_trainer_params(b), ref_params, sizeof(float) * LN_LENET5_PARAMS) == 0, "resumed at unit %d: final weights differ", cut);
     ln_trainer_free(b);
     free(buf);
 }
@@ -76,7 +76,7 @@ static void check_resume_at(const ln_config *c, const ln_metrics *ref, int units
 static void test_resume_is_exact(void) {
     ln_config c = small_config();
     int units;
-    float *params = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *params = malloc(sizeof(float) * LN_LENET5_PARAMS);
     ln_metrics *ref = record_run(&c, &units, params);
     /* 16 steps and 4 evaluation units (2 train, 1 val, 2 test... ) an epoch: cut at an epoch's end,
      * mid-epoch, mid-evaluation, and at the first unit. */
@@ -98,7 +98,7 @@ static void test_branch_extends_and_changes(void) {
     ln_config c4 = small_config(), c2 = c4;
     c2.epochs = 2;
     int units;
-    float *params = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *params = malloc(sizeof(float) * LN_LENET5_PARAMS);
     ln_metrics *ref = record_run(&c4, &units, params);
     ln_trainer *a = make(&c2);
     ln_error err = {0};
@@ -117,7 +117,7 @@ static void test_branch_extends_and_changes(void) {
     CHECK(mb.stop_reason == LN_STOP_NONE && mb.phase == LN_PHASE_TRAIN, "extended branch goes on training");
     ln_event e2 = LN_EV_STEP;
     while (e2 != LN_EV_DONE && ln_trainer_advance(b, &e2, &err) == LN_OK) {}
-    CHECK(memcmp(ln_trainer_params(b), params, sizeof(float) * LN_NUM_PARAMS) == 0, "extended branch differs from the 4-epoch run");
+    CHECK(memcmp(ln_trainer_params(b), params, sizeof(float) * LN_LENET5_PARAMS) == 0, "extended branch differs from the 4-epoch run");
     ln_trainer_free(b);
 
     /* A branch with another learning rate and dropout and SGD: starts from the same weights, ends elsewhere. */
@@ -125,14 +125,14 @@ static void test_branch_extends_and_changes(void) {
     cb.lr = 0.05f, cb.optimizer = LN_OPT_SGD, cb.dropout1 = 0.5f, cb.batch_size = 50;
     b = make(&cb);
     CHECK(ln_trainer_load_state(b, buf, len, &err) == LN_OK, "%s", err.msg);
-    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * LN_NUM_PARAMS) == 0, "branch starts from the state's weights");
+    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * LN_LENET5_PARAMS) == 0, "branch starts from the state's weights");
     ln_trainer_metrics(b, &mb);
     CHECK(mb.epoch == 2 && mb.steps_per_epoch == 10 && mb.step == ma.step, "branch: epoch %d, %d steps an epoch", mb.epoch, mb.steps_per_epoch);
     e2 = LN_EV_STEP;
     while (e2 != LN_EV_DONE && ln_trainer_advance(b, &e2, &err) == LN_OK) {}
     ln_trainer_metrics(b, &mb);
     CHECK(mb.epoch == 4 && mb.step == ma.step + 20, "branch trains 2 more epochs of 10 steps: epoch %d step %d", mb.epoch, mb.step);
-    CHECK(memcmp(ln_trainer_params(b), params, sizeof(float) * LN_NUM_PARAMS) != 0, "the branch's changes did nothing");
+    CHECK(memcmp(ln_trainer_params(b), params, sizeof(float) * LN_LENET5_PARAMS) != 0, "the branch's changes did nothing");
     ln_trainer_free(b);
     /* A shorter config ends the branch at once. */
     ln_config c1 = c4;
@@ -159,6 +159,13 @@ static void test_bad_states_change_nothing(void) {
     size_t blen;
     uint8_t *before = save(b, &blen);
     uint8_t *bad = malloc(len);
+    /* The arrays close the state: weights, optimiser moments and best weights (4 x params floats),
+     * the moving statistics and their best (2 x stats), one alive flag per activation unit, the
+     * epoch's order (500 ints) and three sets of 300 predictions. */
+    const ln_net *net = ln_trainer_net(b);
+    size_t act_units = 0;
+    for (int l = 0; l < ln_net_num_act_layers(net); l++) act_units += (size_t)ln_net_node(net, ln_net_act_node(net, l))->shape[0];
+    size_t weight_at = len - 3 * 300 - 4 * 500 - act_units - 2 * 4 * (size_t)ln_net_num_stats(net) - 4 * 4 * (size_t)ln_net_num_params(net) + 3;
     struct { const char *what; size_t at; uint8_t value; size_t len; ln_status want; } cases[] = {
         {"magic", 0, 0x00, len, LN_E_FORMAT},
         {"version", 4, 0x07, len, LN_E_FORMAT},
@@ -169,12 +176,12 @@ static void test_bad_states_change_nothing(void) {
         {"phase", 40 + sizeof(ln_config), 0x42, len, LN_E_FORMAT},
         {"epoch order", len - 3 * 300 - 4, 0xff, len, LN_E_FORMAT},
         {"prediction", len - 1, 0x0a, len, LN_E_FORMAT},
-        {"weight", len - 3 * 300 - 4 * 500 - 4 * 4 * LN_NUM_PARAMS + 3, 0x7f, len, LN_E_FORMAT},
+        {"weight", weight_at, 0x7f, len, LN_E_FORMAT},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         memcpy(bad, buf, len);
         if (cases[k].len == len) bad[cases[k].at] = cases[k].value;
-        if (cases[k].at == len - 3 * 300 - 4 * 500 - 4 * 4 * LN_NUM_PARAMS + 3) bad[cases[k].at - 1] = 0xff; /* NaN */
+        if (cases[k].at == weight_at) bad[cases[k].at - 1] = 0xff; /* NaN */
         err.msg[0] = 0;
         ln_status s = ln_trainer_load_state(b, bad, cases[k].len, &err);
         CHECK(s == cases[k].want, "%s: status %d (%s)", cases[k].what, s, err.msg);
@@ -209,7 +216,7 @@ static void test_noise_and_data_are_kept(void) {
     ln_config c = small_config();
     c.label_noise = 0.3f, c.epochs = 2;
     int units;
-    float *params = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *params = malloc(sizeof(float) * LN_LENET5_PARAMS);
     ln_metrics *ref = record_run(&c, &units, params);
     check_resume_at(&c, ref, units, params, units / 2 + 3);
     free(ref), free(params);

@@ -8,6 +8,10 @@
 #include "lenet.h"
 #include "mnist_files.h"
 
+/* The trainer's network's counts. */
+static int nparams(const ln_trainer *t) { return ln_net_num_params(ln_trainer_net(t)); }
+static int nlayers(const ln_trainer *t) { return ln_net_num_layers(ln_trainer_net(t)); }
+
 static ln_dataset *train_set, *test_set;
 
 static ln_config small_config(void) {
@@ -82,13 +86,13 @@ static void test_deterministic(void) {
     ln_trainer_metrics(a, &ma);
     ln_trainer_metrics(b, &mb);
     CHECK(memcmp(&ma, &mb, sizeof ma) == 0, "metrics differ between identical runs");
-    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * LN_NUM_PARAMS) == 0, "weights differ");
+    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * (size_t)nparams(a)) == 0, "weights differ");
     ln_trainer_free(b);
     /* Another seed is another run. */
     c.seed = 2;
     b = make(&c);
     run_all(b, &err);
-    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * LN_NUM_PARAMS) != 0, "seed ignored");
+    CHECK(memcmp(ln_trainer_params(a), ln_trainer_params(b), sizeof(float) * (size_t)nparams(a)) != 0, "seed ignored");
     ln_trainer_free(a), ln_trainer_free(b);
 }
 
@@ -116,7 +120,7 @@ static void test_streams_independent(void) {
     for (int v = 0; v < 4; v++) {
         ln_trainer *t = make(&variants[v]);
         if (!t) continue;
-        CHECK(memcmp(ln_trainer_params(t), ln_trainer_params(fresh), sizeof(float) * LN_NUM_PARAMS) == 0,
+        CHECK(memcmp(ln_trainer_params(t), ln_trainer_params(fresh), sizeof(float) * (size_t)nparams(t)) == 0,
               "variant %d starts from other weights", v);
         int same = 1;
         for (int s = 0; s < 64 && same; s++) {
@@ -138,21 +142,21 @@ static void test_early_stopping_restores_best(void) {
     c.min_delta = 10.0f; /* nothing after epoch 1 counts as an improvement */
     ln_trainer *t = make(&c);
     if (!t) return;
-    float *epoch1 = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *epoch1 = malloc(sizeof(float) * LN_LENET5_PARAMS);
     ln_metrics m, m1 = {0};
     ln_event ev = LN_EV_STEP;
     ln_error err;
     while (ev != LN_EV_DONE && ln_trainer_advance(t, &ev, &err) == LN_OK) {
         ln_trainer_metrics(t, &m);
         if (ev == LN_EV_EPOCH && m.epoch == 1) {
-            memcpy(epoch1, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS);
+            memcpy(epoch1, ln_trainer_params(t), sizeof(float) * (size_t)nparams(t));
             m1 = m;
         }
     }
     ln_trainer_metrics(t, &m);
     CHECK(m.stop_reason == LN_STOP_EARLY && m.epoch == 3 && m.best_epoch == 1, "stop %d at epoch %d, best %d",
           m.stop_reason, m.epoch, m.best_epoch);
-    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * LN_NUM_PARAMS) == 0, "best weights not restored");
+    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * (size_t)nparams(t)) == 0, "best weights not restored");
     CHECK(m.test_acc == m1.test_acc && m.val_loss == m1.val_loss && m.best_val_loss == m1.val_loss,
           "final metrics %g/%g are not the best epoch's %g/%g", m.test_acc, m.val_loss, m1.test_acc, m1.val_loss);
     ln_trainer_free(t);
@@ -160,7 +164,7 @@ static void test_early_stopping_restores_best(void) {
     c.restore_best = 0;
     t = make(&c);
     run_all(t, &err);
-    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * LN_NUM_PARAMS) != 0, "weights restored without restore_best");
+    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * (size_t)nparams(t)) != 0, "weights restored without restore_best");
     ln_trainer_free(t);
     free(epoch1);
 }
@@ -172,13 +176,13 @@ static void test_restore_best_at_last_epoch(void) {
     c.min_delta = 10.0f; /* epoch 1 stays the best */
     ln_trainer *t = make(&c);
     if (!t) return;
-    float *epoch1 = malloc(sizeof(float) * LN_NUM_PARAMS);
+    float *epoch1 = malloc(sizeof(float) * LN_LENET5_PARAMS);
     ln_metrics m, m1 = {0}, m3 = {0};
     ln_event ev = LN_EV_STEP;
     ln_error err;
     while (ev != LN_EV_DONE && ln_trainer_advance(t, &ev, &err) == LN_OK) {
         ln_trainer_metrics(t, &m);
-        if (ev == LN_EV_EPOCH && m.epoch == 1) memcpy(epoch1, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS), m1 = m;
+        if (ev == LN_EV_EPOCH && m.epoch == 1) memcpy(epoch1, ln_trainer_params(t), sizeof(float) * (size_t)nparams(t)), m1 = m;
         if (ev == LN_EV_EPOCH && m.epoch == 3) m3 = m;
         if (ev != LN_EV_DONE) CHECK(m.restored_epoch == 0, "restored_epoch %d before the end", m.restored_epoch);
     }
@@ -186,12 +190,12 @@ static void test_restore_best_at_last_epoch(void) {
     CHECK(m.stop_reason == LN_STOP_EPOCHS && m.epoch == 3 && m.best_epoch == 1 && m.restored_epoch == 1,
           "stop %d epoch %d best %d restored %d", m.stop_reason, m.epoch, m.best_epoch, m.restored_epoch);
     CHECK(m.phase == LN_PHASE_DONE, "phase %d", m.phase);
-    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * LN_NUM_PARAMS) == 0, "best weights not restored");
+    CHECK(memcmp(ln_trainer_params(t), epoch1, sizeof(float) * (size_t)nparams(t)) == 0, "best weights not restored");
     CHECK(m.train_loss == m1.train_loss && m.val_loss == m1.val_loss && m.test_loss == m1.test_loss &&
               m.test_acc == m1.test_acc && m.epoch_penalty == m1.epoch_penalty && m.sparsity == m1.sparsity,
           "final metrics are not epoch 1's");
     CHECK(m3.test_loss != m1.test_loss, "epoch 3 evaluated the same as epoch 1");
-    for (int l = 0; l < LN_NUM_LAYERS; l++)
+    for (int l = 0; l < nlayers(t); l++)
         CHECK(m.epoch_weight_norm[l] == m1.epoch_weight_norm[l] && m.weight_norm[l] == m1.epoch_weight_norm[l],
               "layer %d weight norm %g, epoch 1 had %g", l, m.weight_norm[l], m1.epoch_weight_norm[l]);
     ln_trainer_free(t);
@@ -211,8 +215,8 @@ static void test_epoch_aggregates(void) {
     c.dropout1 = 0.3f, c.augment_shift = 1, c.reg = LN_REG_L2, c.reg_lambda = 1e-3f, c.epochs = 3;
     ln_trainer *t = make(&c);
     if (!t) return;
-    double sum_loss = 0, sum_acc = 0, sum_grad[LN_NUM_LAYERS] = {0};
-    float max_grad[LN_NUM_LAYERS] = {0}, last_weight_norm[LN_NUM_LAYERS] = {0};
+    double sum_loss = 0, sum_acc = 0, sum_grad[LN_MAX_LAYERS] = {0};
+    float max_grad[LN_MAX_LAYERS] = {0}, last_weight_norm[LN_MAX_LAYERS] = {0};
     int steps = 0, epochs = 0, evals = 0, last_split = -1;
     ln_metrics m;
     ln_event ev = LN_EV_STEP;
@@ -221,7 +225,7 @@ static void test_epoch_aggregates(void) {
         ln_trainer_metrics(t, &m);
         if (ev == LN_EV_STEP) {
             sum_loss += m.loss, sum_acc += m.acc, steps++;
-            for (int l = 0; l < LN_NUM_LAYERS; l++) {
+            for (int l = 0; l < nlayers(t); l++) {
                 sum_grad[l] += m.grad_norm[l];
                 if (m.grad_norm[l] > max_grad[l]) max_grad[l] = m.grad_norm[l];
                 last_weight_norm[l] = m.weight_norm[l];
@@ -237,7 +241,7 @@ static void test_epoch_aggregates(void) {
             CHECK(steps == m.steps_per_epoch && last_split == LN_PHASE_EVAL_TEST, "epoch %d after %d steps", epochs, steps);
             CHECK(m.epoch_loss == (float)(sum_loss / steps) && m.epoch_acc == (float)(sum_acc / steps),
                   "epoch %d mean loss %.9g vs %.9g", epochs, m.epoch_loss, sum_loss / steps);
-            for (int l = 0; l < LN_NUM_LAYERS; l++) {
+            for (int l = 0; l < nlayers(t); l++) {
                 CHECK(m.grad_mean[l] == (float)(sum_grad[l] / steps) && m.grad_max[l] == max_grad[l],
                       "epoch %d layer %d grad mean %.9g max %.9g", epochs, l, m.grad_mean[l], m.grad_max[l]);
                 CHECK(m.epoch_weight_norm[l] == last_weight_norm[l], "epoch %d layer %d weight norm", epochs, l);
@@ -264,7 +268,7 @@ static void test_divergence_is_caught(void) {
     CHECK(strstr(err.msg, "diverged at step") != NULL, "message: %s", err.msg);
     const float *p = ln_trainer_params(t);
     int finite = 1;
-    for (int i = 0; i < LN_NUM_PARAMS; i++) finite &= isfinite(p[i]) != 0;
+    for (int i = 0; i < nparams(t); i++) finite &= isfinite(p[i]) != 0;
     CHECK(finite, "weights kept after divergence are not finite");
     ln_trainer_free(t);
 }
@@ -274,13 +278,13 @@ static void test_freezing(void) {
     c.freeze_mask = (1u << LN_CONV1) | (1u << LN_FC3);
     ln_trainer *t = make(&c);
     if (!t) return;
-    float *before = malloc(sizeof(float) * LN_NUM_PARAMS);
-    memcpy(before, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS);
+    float *before = malloc(sizeof(float) * LN_LENET5_PARAMS);
+    memcpy(before, ln_trainer_params(t), sizeof(float) * (size_t)nparams(t));
     ln_error err;
     CHECK(ln_trainer_run_epoch(t, &err) == LN_OK, "%s", err.msg);
     const float *after = ln_trainer_params(t);
-    for (int i = 0; i < LN_NUM_TENSORS; i++) {
-        const ln_tensor_info *ti = ln_tensor(i);
+    for (int i = 0; i < ln_net_num_tensors(ln_trainer_net(t)); i++) {
+        const ln_tensor_info *ti = ln_net_tensor(ln_trainer_net(t), i);
         int same = memcmp(before + ti->offset, after + ti->offset, sizeof(float) * (size_t)ti->count) == 0;
         int frozen = (c.freeze_mask >> ti->layer) & 1;
         /* Biases start at zero and a trained one moves; a frozen one must not. */
@@ -299,8 +303,8 @@ static void test_params_predict_histogram(void) {
     ln_trainer *t = make(&c);
     if (!t) return;
     ln_error err = {0};
-    float *p = malloc(sizeof(float) * LN_NUM_PARAMS);
-    memcpy(p, ln_trainer_params(t), sizeof(float) * LN_NUM_PARAMS);
+    float *p = malloc(sizeof(float) * LN_LENET5_PARAMS);
+    memcpy(p, ln_trainer_params(t), sizeof(float) * (size_t)nparams(t));
     p[100] = NAN;
     CHECK(ln_trainer_set_params(t, p, &err) == LN_E_FORMAT && strstr(err.msg, "parameter 100"), "NaN accepted: %s", err.msg);
     CHECK(ln_trainer_params(t)[100] == p[99] || isfinite(ln_trainer_params(t)[100]), "rejected params were written");
@@ -362,7 +366,7 @@ static void test_predictions_published_whole(void) {
 static uint32_t params_hash(const ln_trainer *t) {
     const uint8_t *b = (const uint8_t *)ln_trainer_params(t);
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof(float) * LN_NUM_PARAMS; i++) h = (h ^ b[i]) * 16777619u;
+    for (size_t i = 0; i < sizeof(float) * (size_t)nparams(t); i++) h = (h ^ b[i]) * 16777619u;
     return h;
 }
 
@@ -441,7 +445,7 @@ static void test_activation_stats(void) {
     CHECK(m.dead[0] != m.dead[0] && m.saturated[0] != m.saturated[0], "not measured before the first epoch");
     CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
     ln_trainer_metrics(t, &m);
-    for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+    for (int l = 0; l < ln_net_num_act_layers(ln_trainer_net(t)); l++) {
         CHECK(m.dead[l] >= 0.0f && m.dead[l] < 0.5f, "relu layer %d dead %f", l, m.dead[l]);
         CHECK(m.saturated[l] != m.saturated[l], "relu layer %d saturation is not measured", l);
     }
@@ -463,7 +467,7 @@ static void test_activation_stats(void) {
         if (!t) return;
         CHECK(run_all(t, &err) == LN_OK, "%s", err.msg);
         ln_trainer_metrics(t, &m);
-        for (int l = 0; l < LN_NUM_ACT_LAYERS; l++) {
+        for (int l = 0; l < ln_net_num_act_layers(ln_trainer_net(t)); l++) {
             CHECK(m.saturated[l] >= 0.0f && m.saturated[l] <= 1.0f, "act %d layer %d saturated %f", act, l, m.saturated[l]);
             CHECK(m.dead[l] != m.dead[l], "act %d layer %d: dead is relu's", act, l);
         }
@@ -489,7 +493,7 @@ static void test_evaluate_test(void) {
     CHECK(m.test_loss == trained_loss && m.test_acc == trained_acc, "re-evaluation differs: %g %g", m.test_loss, trained_loss);
     CHECK(memcmp(trained_pred, ln_trainer_test_predictions(t), sizeof trained_pred) == 0, "re-evaluation changed predictions");
 
-    float *zero = calloc(LN_NUM_PARAMS, sizeof(float));
+    float *zero = calloc((size_t)nparams(t), sizeof(float));
     CHECK(ln_trainer_set_params(t, zero, &err) == LN_OK, "%s", err.msg);
     CHECK(ln_trainer_evaluate_test(t, &err) == LN_OK, "%s", err.msg);
     ln_trainer_metrics(t, &m);
