@@ -343,7 +343,7 @@ $('#weights-save').addEventListener('click', async () => {
   if (!f?.worker) return exportNote('No model yet: train a run first.', true);
   try {
     const bytes = await session.ask(f, 'export');
-    download(`lenet5-run${f.id}.safetensors`, bytes, 'application/octet-stream');
+    download(`${f.config.model}-run${f.id}.safetensors`, bytes, 'application/octet-stream');
     exportNote(`Weights of run #${f.id} saved (${(bytes.length / 1024).toFixed(0)} KB).`);
   } catch (err) {
     exportNote(`Could not export the weights: ${err.message}`, true);
