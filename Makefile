@@ -169,7 +169,24 @@ pretrain: web
 test-experiments: web
 	node --test tests/experiments/
 
-bench: build/bench/bench_native web build/wasm-scalar/lenet.mjs
+# The wasm module of the last hard-wired LeNet-5 core (BENCH_BEFORE, the commit before the network
+# became data), for make bench to compare against: that commit's sources, web/lib and Makefile from
+# git archive, built by its own Makefile (the same emcc flags as above; only the exported functions
+# differ). Without git or that commit (a shallow clone, a tarball) build/bench-before/SKIPPED says
+# why and the bench skips the comparison.
+BENCH_BEFORE := 71c41d5
+build/bench-before/lenet.mjs:
+	@rm -rf build/bench-before && mkdir -p build/bench-before/tree
+	@if ! command -v git > /dev/null; then echo "git is not installed" > build/bench-before/SKIPPED; \
+	elif ! git cat-file -e '$(BENCH_BEFORE)^{commit}' 2> /dev/null; then \
+	    echo "commit $(BENCH_BEFORE) is not in this clone (shallow, or not a git checkout)" > build/bench-before/SKIPPED; \
+	else git archive $(BENCH_BEFORE) Makefile include src web/lib | tar -x -C build/bench-before/tree \
+	    && $(MAKE) --no-print-directory -C build/bench-before/tree build/web/lenet.mjs EMCC=$(EMCC) \
+	    && cp build/bench-before/tree/build/web/lenet.mjs build/bench-before/tree/build/web/lenet.wasm build/bench-before/ \
+	    || echo "the build of $(BENCH_BEFORE) failed (see above)" > build/bench-before/SKIPPED; fi
+	@if [ -f build/bench-before/SKIPPED ]; then echo "# no build of $(BENCH_BEFORE): $$(cat build/bench-before/SKIPPED)"; fi
+
+bench: build/bench/bench_native web build/wasm-scalar/lenet.mjs build/bench-before/lenet.mjs
 	node tools/bench.mjs
 	node tools/bench_browser.mjs
 	node tools/bench_sweep.mjs
