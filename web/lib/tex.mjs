@@ -29,6 +29,11 @@ export const SCHEMA_TEX = Object.freeze({
   std: String.raw`x'=\frac{x-\mu}{\sigma}`,
   aug: String.raw`(dx,dy)\in\{-k,\dots,k\}^2`,
   noise: String.raw`\operatorname{round}(\mathit{noise}\cdot n)\ \text{labels}\ \tilde y\sim U\{\text{classes in use}\}`,
+  model: String.raw`\text{residual block: }y=\operatorname{act}\big(x+F(x)\big)`,
+  bn: String.raw`\begin{aligned}y&=\gamma\,\frac{x-\mu}{\sqrt{\sigma^2+\varepsilon}}+\beta,\quad\varepsilon=0.001\\ m&\leftarrow0.99\,m+0.01\cdot\text{batch value}\end{aligned}`,
+  skip: String.raw`y=\operatorname{act}\big(x+F(x)\big)`,
+  clip: String.raw`\|g\|=\sqrt{\textstyle\sum g^2},\qquad g\leftarrow g\cdot\frac{\mathit{clip}}{\|g\|}\ \text{ if }\|g\|>\mathit{clip}`,
+  watch: String.raw`p_{15},\ p_{50},\ p_{85}\ \text{of the watched layer's inputs}`,
 });
 
 /** The same formulas as plain text, by schema key: what screen readers read and a copy gives. */
@@ -54,6 +59,11 @@ export const SCHEMA_PLAIN = Object.freeze({
   std: 'x′ = (x − μ)/σ',
   aug: '(dx, dy) ∈ {−k, …, k}²',
   noise: 'round(noise·n) labels ỹ drawn uniformly from the classes in use',
+  model: 'residual block: y = act(x + F(x))',
+  bn: 'y = γ·(x − μ)/√(σ² + ε) + β, ε = 0.001; moving averages m = 0.99·m + 0.01·batch value',
+  skip: 'y = act(x + F(x))',
+  clip: '‖g‖ = √(Σg²); if ‖g‖ > clip, g = g·clip/‖g‖',
+  watch: 'the 15th, 50th and 85th percentiles of the watched layer\'s inputs',
 });
 
 /** By experiment id (the plain text is the experiment's own formula). */
@@ -75,4 +85,8 @@ export const EXPERIMENT_TEX = Object.freeze({
   'transfer-fashion-mnist': String.raw`\Delta w_\text{conv1}=\Delta w_\text{conv2}=0\ \text{(frozen)},\qquad w_\text{fc3}\sim U(-l,l),\ b_\text{fc3}=0`,
   'random-labels': String.raw`\tilde y_i\sim U\{\text{classes in use}\}\ \text{for }\operatorname{round}(\mathit{noise}\cdot n)\ \text{training samples}`,
   'overfitting-fashion': String.raw`\begin{aligned}L_2&=\lambda\sum w^2,\quad \frac{\partial L_2}{\partial w}=2\lambda w\\ \tilde h&=\frac{m\odot h}{1-p}\\ \mathcal{L}_\text{CE}&=-\log p(\text{true class})\end{aligned}`,
+  'batch-norm': String.raw`\begin{aligned}\mathrm{BN}(x)&=\gamma\,\frac{x-\mu_B}{\sqrt{\sigma_B^2+\varepsilon}}+\beta\\ \hat\mu&\leftarrow0.99\,\hat\mu+0.01\,\mu_B\quad\text{(inference uses }\hat\mu,\hat\sigma^2)\\ \sigma'(x)&\le\tfrac14\end{aligned}`,
+  'glorot-init': String.raw`\begin{aligned}\text{naive: }&w\sim N(0,0.05^2)\\ \text{glorot: }&w\sim U(-l,l),\ l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\\ \operatorname{Var}(h_k)&\approx n\operatorname{Var}(w)\operatorname{Var}(h_{k-1})\end{aligned}`,
+  clipping: String.raw`\begin{aligned}\|g\|&=\sqrt{\textstyle\sum g^2}\\ g&\leftarrow g\cdot\frac{\mathit{clip}}{\|g\|}\ \text{ if }\|g\|>\mathit{clip},\qquad \|\Delta w\|\le\eta\cdot\mathit{clip}\end{aligned}`,
+  residual: String.raw`\begin{aligned}\text{plain: }&y=\operatorname{relu}\big(F(x)\big)\\ \text{residual: }&y=\operatorname{relu}\big(x+F(x)\big),\quad \frac{\partial y}{\partial x}\ni I\end{aligned}`,
 });
