@@ -86,5 +86,7 @@ test('residual: a 20-conv plain cnn trains worse than an 8-conv one; its residua
     assert.ok(r < s + 0.15, `20 residual ${r} vs 8 plain ${s}`);
     assert.ok(deep.final.testAcc < Math.min(shallow.final.testAcc, residual.final.testAcc) - 0.05,
       `test acc ${runs.map((x) => x.final.testAcc)}`);
+    assert.ok(early(deep) < early(shallow) / 4 && early(residual) > 1.5 * early(shallow),
+      `conv1/fc gradient in the first 20 steps ${runs.map(early)}`);
   });
 });

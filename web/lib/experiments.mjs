@@ -426,24 +426,29 @@ export const EXPERIMENTS = Object.freeze([
       'norm, Adam, 2,000 digits for 3 epochs: 8 plain convs, 20 plain convs, and the same 20 ' +
       'with identity shortcuts around pairs of convs. Compare the training loss (loss chart and ' +
       'results): the 20-conv plain net ends clearly higher than the 8-conv one (about 1.7 to 2.3 ' +
-      'against 0.9 to 1.4). More layers made it worse on the very data it trains on, so this is not ' +
-      'overfitting: the deeper plain stack is harder to optimise. On some seeds it hardly ' +
-      'leaves ln 10 ≈ 2.30 in the 3 epochs, on others it starts learning late; its test ' +
-      'accuracy is the lowest of the three (about 13 to 26 % against 46 to 72 %). The residual twin, with ' +
-      'exactly as many convs, does not pay for its depth: it ends level with the 8-conv net or a ' +
-      'little below it (training loss about 0.7 to 1.4). Mixed, and with caveats: these runs are short, ' +
-      'so the 8-conv and residual nets are far from trained and their test accuracies vary a lot ' +
-      'with the seed, and neither of them is clearly ahead of the other. He et al. used batch norm, ' +
-      'so the gradients of their deep plain nets did not vanish; here, without it, the signal ' +
-      'through 20 plain relu layers also fades at the start. (With batch norm, bn=1, a run this ' +
-      'short is hard to read: its validation and test numbers use moving averages that have not ' +
-      'caught up after 189 steps.)',
+      'against 0.9 to 1.5). More layers made it worse on the very data it trains on, so this is ' +
+      'not overfitting: the deeper plain stack is harder to optimise. On four of the six seeds we ' +
+      'tried it never left ln 10 ≈ 2.30 in the 3 epochs; on the other two it started learning ' +
+      'late. Its test accuracy is the lowest of the three (about 11 to 26 %, against 44 to 72 % ' +
+      'for the others). The residual twin, with exactly as many convs, does not pay for its ' +
+      'depth: its training loss ends level with the 8-conv net\'s or lower (about 0.7 to 1.4; ' +
+      'lower on every seed we tried, but by as little as 0.02 on some). The gradient-norm chart ' +
+      'shows part of the reason: in the first 20 steps the gradient reaching conv1, relative to ' +
+      'that of the dense layer, is about 8 to several thousand times smaller in the 20-conv plain ' +
+      'net than in the 8-conv one, while in the residual twin it is larger than in either: the ' +
+      'shortcuts carry it down. Mixed, and with caveats: ' +
+      'these runs are short, so the 8-conv and residual nets are far from trained and their test ' +
+      'accuracies vary a lot with the seed; which of the two tests better changes from seed to ' +
+      'seed. He et al. used batch norm and far longer training; with batch norm (bn=1) a run ' +
+      'this short is hard to read, as its validation and test numbers use moving averages that ' +
+      'have not caught up after 189 steps.',
     formula: 'plain block: y = relu(conv(relu(conv(x)))); residual block: y = relu(x + conv(relu(conv(x)))), ' +
-      'so ∂y/∂x contains the identity and the gradient reaches the lower layers whatever the convs do. ' +
+      'so ∂y/∂x contains the identity: the gradient reaches the lower layers whatever the convs do. ' +
+      'Shortcuts join pairs of equal-width convs; a conv that changes the width, and an odd one out, stays plain. ' +
       'The cnn: 1 conv at 28×28, ⌊(convs − 1)/2⌋ at 14×14, the rest at 7×7 with twice the channels, ' +
       'global average pooling, one dense layer.',
     link: 'model=cnn&convs=8&n=2000&val=500&test=1000&ep=3~convs=20~convs=20&skip=1',
-    charts: ['loss', 'gradFlow', 'accuracy', 'results'],
+    charts: ['loss', 'gradNorm', 'accuracy', 'results'],
     predict: {
       question: 'Which run will end with the lowest training loss?',
       choices: ['8 convs, plain', '20 convs, plain', '20 convs, residual'],
