@@ -31,15 +31,30 @@ float diag_layer_norm(const ln_net *n, const float *v, int layer) {
     return (float)sqrt(sum);
 }
 
+/* a [n], b [n] -> sum of (a - b)^2, the differences in float, their squares summed as sum_squares
+ * does (it runs every step, so it is vectorised like the norms) */
+static double sum_squares_diff(const float *a, const float *b, int n) {
+    v2d s0 = v2d_splat(0.0), s1 = v2d_splat(0.0);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f v = v4f_sub(v4f_load(a + i), v4f_load(b + i));
+        v2d lo = v2d_lo(v), hi = v2d_hi(v);
+        s0 = v2d_add(s0, v2d_mul(lo, lo));
+        s1 = v2d_add(s1, v2d_mul(hi, hi));
+    }
+    double sum = (v2d_lane(s0, 0) + v2d_lane(s1, 0)) + (v2d_lane(s0, 1) + v2d_lane(s1, 1));
+    for (; i < n; i++) {
+        double d = a[i] - b[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
 float diag_layer_distance(const ln_net *n, const float *a, const float *b, int layer) {
     double sum = 0.0;
     for (int i = 0; i < n->num_tensors; i++) {
         const ln_tensor_info *t = &n->tensors[i];
-        if (t->layer != layer || t->kind > LN_TENSOR_BETA) continue;
-        for (int k = t->offset; k < t->offset + t->count; k++) {
-            double d = (double)a[k] - b[k];
-            sum += d * d;
-        }
+        if (t->layer == layer && t->kind <= LN_TENSOR_BETA) sum += sum_squares_diff(a + t->offset, b + t->offset, t->count);
     }
     return (float)sqrt(sum);
 }
@@ -86,10 +101,26 @@ void diag_activations(const float *y, int B, int units, int per_unit, int act, u
                       long *saturated, double *sums) {
     long n = 0;
     double sum = 0.0, sum_sq = 0.0;
+    /* A sample's outputs are summed in four float lanes, then into double. */
+    int count = units * per_unit;
+    for (int b = 0; b < B; b++) {
+        const float *p = y + (size_t)b * count;
+        v4f s = v4f_splat(0.0f), q = v4f_splat(0.0f);
+        int i = 0;
+        for (; i + 4 <= count; i += 4) {
+            v4f v = v4f_load(p + i);
+            s = v4f_add(s, v);
+            q = v4f_add(q, v4f_mul(v, v));
+        }
+        double rs = 0.0, rq = 0.0;
+        for (int k = 0; k < 4; k++) rs += v4f_lane(s, k), rq += v4f_lane(q, k);
+        for (; i < count; i++) rs += p[i], rq += (double)p[i] * p[i];
+        sum += rs;
+        sum_sq += rq;
+    }
     for (int b = 0; b < B; b++)
         for (int u = 0; u < units; u++) {
             const float *p = y + ((size_t)b * units + u) * per_unit;
-            for (int i = 0; i < per_unit; i++) sum += p[i], sum_sq += (double)p[i] * p[i];
             if (act == LN_ACT_RELU) {
                 if (alive[u]) continue;
                 for (int i = 0; i < per_unit; i++)

@@ -90,3 +90,70 @@ test('fine-tuning beats training from scratch on 500 samples of the digits 5-9',
     assert.ok(tuned.steps.every((s) => s.gradNorm[CONV1] === 0 && s.gradNorm[1] === 0), 'frozen convs got updates');
   });
 });
+
+// The spread (largest minus smallest) of one pre-activation percentile over the steps after the first k.
+const preRange = (r, i, k = 50) => {
+  const v = r.stepEvents.slice(k).map((s) => s.preAct[i]);
+  return Math.max(...v) - Math.min(...v);
+};
+
+test('batch-norm: with batch norm the sigmoid net learns far faster and its pre-activations stay put', async (t) => {
+  await forSeeds(t, 'batch-norm', ([plain, bn], note) => {
+    const acc = (r) => r.epochs.map((e) => pct(e.testAcc)).join(' / ');
+    note(`test acc by epoch: plain ${acc(plain)}; bn ${acc(bn)} (bn batch acc epoch 1 ${pct(bn.epochs[0].meanAcc)}); ` +
+      `val loss ${plain.last.valLoss.toFixed(3)} vs ${bn.last.valLoss.toFixed(3)}; after step 50, range of p50 ` +
+      `${preRange(plain, 1).toFixed(3)} vs ${preRange(bn, 1).toFixed(3)}, of p85 ${preRange(plain, 2).toFixed(3)} vs ${preRange(bn, 2).toFixed(3)}; ` +
+      `bn p50 at most ${Math.max(...bn.stepEvents.map((s) => Math.abs(s.preAct[1]))).toFixed(3)} from 0`);
+    assert.ok(plain.epochs[0].testAcc < 0.35, `plain epoch 1 test acc ${plain.epochs[0].testAcc}`);
+    assert.ok(bn.epochs[0].meanAcc > 0.75, `bn epoch 1 batch acc ${bn.epochs[0].meanAcc}`);
+    assert.ok(bn.final.testAcc > 0.83 && bn.final.testAcc > plain.final.testAcc + 0.06, `test acc bn ${bn.final.testAcc} vs ${plain.final.testAcc}`);
+    assert.ok(bn.last.valLoss < plain.last.valLoss - 0.2, `val loss bn ${bn.last.valLoss} vs ${plain.last.valLoss}`);
+    // The median: wanders without batch norm, stays near 0 with it.
+    assert.ok(preRange(bn, 1) < 0.15 && preRange(plain, 1) > 2.5 * preRange(bn, 1), `p50 range ${preRange(plain, 1)} vs ${preRange(bn, 1)}`);
+    assert.ok(bn.stepEvents.every((s) => Math.abs(s.preAct[1]) < 0.15), 'bn p50 stays near 0');
+    assert.ok(preRange(plain, 2) > 0.7 && preRange(bn, 2) < 0.5, `p85 range ${preRange(plain, 2)} vs ${preRange(bn, 2)}`);
+  });
+});
+
+test('glorot-init: the naive initialiser shrinks activations and gradients towards the input; Glorot keeps them level', async (t) => {
+  await forSeeds(t, 'glorot-init', ([naive, glorot], note) => {
+    const first = (r) => r.epochEvents.map((e) => (e.gradMean[0] / e.gradMean.at(-1)).toFixed(3)).join(' / ');
+    const hidden = (e) => e.gradMean.slice(1);
+    const level = (e) => Math.max(...hidden(e)) / Math.min(...hidden(e));
+    const std = (r) => r.epochEvents[0].actStd.map((x) => x.toFixed(2)).join(' ');
+    const sat = (r) => Math.max(...r.epochEvents.flatMap((e) => e.saturated));
+    note(`fc1/fc9 gradient by epoch: naive ${first(naive)}, glorot ${first(glorot)}; glorot fc2..fc9 spread ` +
+      `×${Math.max(...glorot.epochEvents.map(level)).toFixed(2)}; act std epoch 1: naive ${std(naive)}; glorot ${std(glorot)}; ` +
+      `saturated at most ${pct(sat(naive))} / ${pct(sat(glorot))} %; test acc ${pct(naive.final.testAcc)} vs ${pct(glorot.final.testAcc)}`);
+    for (const e of naive.epochEvents) assert.ok(e.gradMean[0] < 0.15 * e.gradMean.at(-1), `naive fc1/fc9 ${e.gradMean[0] / e.gradMean.at(-1)}`);
+    for (const e of glorot.epochEvents) {
+      assert.ok(e.gradMean[0] > 2 * e.gradMean.at(-1), `glorot fc1/fc9 ${e.gradMean[0] / e.gradMean.at(-1)}`);
+      assert.ok(level(e) < 3, `glorot fc2..fc9 gradients within ×${level(e)}`);
+    }
+    const [ns, gs] = [naive.epochEvents[0].actStd, glorot.epochEvents[0].actStd];
+    assert.ok(ns.at(-1) < 0.05 * ns[0], `naive act std ${ns[0]} → ${ns.at(-1)}`);
+    assert.ok(Math.min(...gs) > 0.6 * Math.max(...gs), `glorot act std ${gs}`);
+    assert.ok(sat(naive) < 0.01 && sat(glorot) < 0.01, `saturated ${sat(naive)} / ${sat(glorot)}`);
+    assert.ok(naive.final.testAcc < 0.15, `naive test acc ${naive.final.testAcc}`);
+    assert.ok(glorot.final.testAcc > 0.65, `glorot test acc ${glorot.final.testAcc}`);
+  });
+});
+
+test('clipping: SGD with η = 1 diverges within a few steps; clipped at 1 it trains', async (t) => {
+  await forSeeds(t, 'clipping', ([wild, clipped], note) => {
+    const g = wild.stepEvents.map((s) => s.gradTotal);
+    const clippedShare = clipped.stepEvents.filter((s) => s.gradTotal > 1).length / clipped.stepEvents.length;
+    const maxLoss = Math.max(...clipped.stepEvents.map((s) => s.loss));
+    note(`unclipped: ${wild.final.stopReason} at step ${wild.stepEvents.length}, ‖g‖ ${g.map((x) => x.toPrecision(3)).join(' → ')}, ` +
+      `loss ${wild.stepEvents.map((s) => s.loss.toPrecision(3)).join(' → ')}; clipped: ${clipped.final.stopReason}, ` +
+      `‖g‖ > 1 on ${pct(clippedShare)} % of steps, highest batch loss ${maxLoss.toFixed(2)}, test acc ${pct(clipped.final.testAcc)}, ` +
+      `val loss ${clipped.last.valLoss.toFixed(3)}`);
+    assert.equal(wild.final.stopReason, 'diverged');
+    assert.ok(wild.stepEvents.length <= 10, `diverged after ${wild.stepEvents.length} steps`);
+    assert.ok(Math.max(...g) > 10 * g[0], `‖g‖ ${g}`);
+    assert.equal(clipped.final.stopReason, 'epochs');
+    assert.ok(clipped.final.testAcc > 0.75, `clipped test acc ${clipped.final.testAcc}`);
+    assert.ok(clippedShare > 0.8, `clipped on ${clippedShare} of steps`);
+    assert.ok(maxLoss < 50, `clipped highest batch loss ${maxLoss}`);
+  });
+});

@@ -9,7 +9,8 @@ let engine;
 
 /**
  * Every run of experiment `id`: its epochs, steps and final metrics (the core's, as the run ended,
- * and why it ended). `seed` overrides the seed of every run of the link (the links use seed 1).
+ * and why it ended), and the engine's raw step and epoch events. `seed` overrides the seed of every
+ * run of the link (the links use seed 1).
  */
 export async function runExperiment(id, { seed } = {}) {
   const experiment = EXPERIMENTS.find((e) => e.id === id);
@@ -27,10 +28,16 @@ export async function runExperiment(id, { seed } = {}) {
     const config = seed === undefined ? linked : { ...linked, seed };
     const run = engine.createRun(config, { weights: checkpoints.get(config.from) });
     const h = newHistory(i + 1, config);
-    drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => record(h, events) });
+    // The engine's own step and epoch events too: they carry what the history does not keep
+    // (pre-activation percentiles, gradTotal, update ratios, activation means and spreads).
+    const [stepEvents, epochEvents] = [[], []];
+    drive(run, { budget: { maxMs: 1000 }, onEvents: (events) => {
+      record(h, events);
+      for (const e of events) (e.type === 'step' ? stepEvents : e.type === 'epoch' ? epochEvents : []).push(e);
+    } });
     const final = { ...run.metrics(), message: h.message };
     run.free();
-    return { config, steps: h.steps, epochs: h.epochs, final, last: h.epochs.at(-1) };
+    return { config, steps: h.steps, epochs: h.epochs, final, last: h.epochs.at(-1), stepEvents, epochEvents };
   });
 }
 

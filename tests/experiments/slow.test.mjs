@@ -3,7 +3,7 @@
 // claims. The numbers measured are printed as test diagnostics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forSeeds } from './harness.mjs';
+import { forSeeds, meanGrad } from './harness.mjs';
 
 const CONV1 = 0;
 const pct = (x) => (100 * x).toFixed(2);
@@ -72,3 +72,21 @@ test('early stopping stops after the best epoch and restores it; the full run en
 
 const minVal = (r) => Math.min(...r.epochs.map((e) => e.valLoss));
 const label = (r) => JSON.stringify({ reg: r.config.reg, drop1: r.config.drop1 });
+
+test('residual: a 20-conv plain cnn trains worse than an 8-conv one; its residual twin does not', async (t) => {
+  await forSeeds(t, 'residual', ([shallow, deep, residual], note) => {
+    const runs = [shallow, deep, residual];
+    const early = (r) => meanGrad(r.steps.slice(0, 20), CONV1) / meanGrad(r.steps.slice(0, 20), r.steps[0].gradNorm.length - 1);
+    note(`training loss by epoch: ${runs.map((r) => r.epochs.map((e) => e.trainLoss.toFixed(3)).join(' / ')).join('; ')}; ` +
+      `test acc ${runs.map((r) => pct(r.final.testAcc)).join(' / ')}; conv1/fc gradient in the first 20 steps ` +
+      `${runs.map((r) => early(r).toExponential(1)).join(' / ')}`);
+    const [s, d, r] = runs.map((x) => x.last.trainLoss);
+    assert.ok(d > s + 0.15, `20 plain ${d} vs 8 plain ${s}`);
+    assert.ok(d > r + 0.15, `20 plain ${d} vs 20 residual ${r}`);
+    assert.ok(r < s + 0.15, `20 residual ${r} vs 8 plain ${s}`);
+    assert.ok(deep.final.testAcc < Math.min(shallow.final.testAcc, residual.final.testAcc) - 0.05,
+      `test acc ${runs.map((x) => x.final.testAcc)}`);
+    assert.ok(early(deep) < early(shallow) / 4 && early(residual) > 1.5 * early(shallow),
+      `conv1/fc gradient in the first 20 steps ${runs.map(early)}`);
+  });
+});

@@ -5,6 +5,10 @@
 
 /** The charts an experiment may point to; the page highlights them. */
 // 'summary': the sweep panel's chart of final numbers against the swept value (web/page/sweep-panel.mjs).
+// 'gradFlow': each layer's gradient norm across depth; 'updateRatio': each layer's
+// update-to-weight ratio; 'actStats': each activation layer's mean, spread and saturated or dead
+// share; 'actHist': one layer's activation histogram; 'preAct': the watched layer's pre-activation
+// percentiles each step.
 export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
   'gradFlow', 'updateRatio', 'actStats', 'actHist', 'preAct']);
 
@@ -331,5 +335,125 @@ export const EXPERIMENTS = Object.freeze([
       'Cross-entropy = −log p(true class): one confident mistake costs more than many near misses.',
     link: 'data=fashion&n=1000&val=2000&test=2000&ep=60~reg=l2&lam=0.003~drop1=0.5&drop2=0.5',
     charts: ['loss', 'accuracy', 'results'],
+  },
+  {
+    id: 'batch-norm',
+    title: 'Batch norm in a deep sigmoid network (Ioffe & Szegedy 2015)',
+    text: 'The network of the batch-norm paper (sec. 4.1): 784-100-100-100-10 with sigmoid units, ' +
+      'batches of 60, plain SGD (η = 0.3), 10,000 digits for 4 epochs; the second run adds batch ' +
+      'norm before every sigmoid. Without it the first epoch is nearly lost: the test accuracy ' +
+      'after it is about 9 to 19 %, and after 4 epochs only about 73 to 77 %. With batch norm the ' +
+      'training accuracy averaged over the first epoch is already about 82 %, and the run ends at ' +
+      'about 86 to 89 % (validation loss about 0.27 to 0.39, against 0.65 to 0.76 without). The pre-activation chart shows why: it plots the 15th, 50th and ' +
+      '85th percentiles of the inputs to the last hidden layer\'s sigmoids at every step. Without ' +
+      'batch norm they wander while the layers below change: after the first 50 steps the median ' +
+      'still moves over a range of about 0.3 to 0.4 and the 85th percentile over about 1.0 to 1.2. With ' +
+      'batch norm the median stays within about 0.1 of 0 at every step and the 15th and 85th ' +
+      'percentiles move apart slowly and steadily, by about 0.3 over the run (the learnt scale γ ' +
+      'growing): the sigmoids see nearly the same distribution at every step. Note that test ' +
+      'accuracy, validation and training loss with batch norm use the moving averages of the ' +
+      'batch statistics, which trail the network by a few hundred steps: after the first epoch ' +
+      'the test accuracy is about 58 to 84 % against the ' +
+      'training accuracy\'s 82 %; they catch up in the second epoch.',
+    formula: 'BN(x) = γ·(x − μ_B)/√(σ²_B + ε) + β per unit, with μ_B and σ²_B the batch mean and ' +
+      'variance while training (ε = 0.001). At inference μ and σ² are moving averages: ' +
+      'μ̂ = 0.99·μ̂ + 0.01·μ_B after every step, so they forget with a time constant of about 100 ' +
+      'steps. sigmoid′(x) ≤ 0.25, largest at x = 0.',
+    link: 'model=mlp&act=sigmoid&bs=60&opt=sgd&lr=0.3&n=10000&val=1000&test=2000&ep=4~bn=1',
+    charts: ['preAct', 'accuracy', 'loss', 'results'],
+    predict: {
+      question: 'Which run will reach the higher test accuracy after 4 epochs?',
+      choices: ['Without batch norm', 'With batch norm'],
+      criterion: 'highest-test-acc',
+    },
+  },
+  {
+    id: 'glorot-init',
+    title: 'Naive against Glorot initialisation in a deep tanh network (Glorot & Bengio 2010)',
+    text: 'Eight hidden tanh layers of 100 units, plain SGD (η = 0.05), 5,000 digits for 3 epochs. ' +
+      'With weights drawn from N(0, 0.05²) each layer multiplies the spread of its input by about ' +
+      '0.05·√100 = 0.5: on the activation chart the standard deviation of the activations halves ' +
+      'from layer to layer, from about 0.4 in fc1 to about 0.01 in fc6 to fc8. Saturation is not the problem ' +
+      'here: in neither run are more than 0.1 % of the tanh outputs beyond ±0.99. With the naive ' +
+      'weights the activations shrink towards 0 instead. The backward ' +
+      'signal shrinks the same way: on the gradient-flow chart the gradient of fc1 is only 3 to 8 % ' +
+      'of that of the output layer fc9 in every epoch, and in 3 epochs the network learns nothing: ' +
+      'the test accuracy stays at about 12 % (it answers nearly always the same class). Glorot\'s uniform initialiser scales the weights to ' +
+      'the layer sizes, so the activations keep a spread of about 0.4 to 0.5 through all eight ' +
+      'layers and the gradients stay level: fc2 to fc9 within a factor of about two of each other, ' +
+      'and fc1, which has 784 inputs, about 4 to 5 times the gradient of fc9 rather than a fraction ' +
+      'of it. It reaches about 74 to 87 % test accuracy (plain SGD is noisy: the number varies ' +
+      'with the seed).',
+    formula: 'random_normal: w ~ N(0, 0.05²); glorot_uniform: U(−l, l), l = √(6/(fan_in + fan_out)), ' +
+      'so Var(w) = 2/(fan_in + fan_out) and n·Var(w) ≈ 1 forwards and backwards. For tanh near 0, ' +
+      'Var(h_k) ≈ n·Var(w)·Var(h_(k−1)): with n = 100 and Var(w) = 0.0025 that is a factor 0.25 ' +
+      'in variance (0.5 in spread) per layer.',
+    link: 'model=mlp&depth=8&act=tanh&opt=sgd&lr=0.05&init=random_normal&n=5000&val=1000&test=2000&ep=3~init=glorot_uniform',
+    charts: ['gradFlow', 'actStats', 'gradNorm', 'accuracy'],
+    predict: {
+      question: 'Which run will reach the higher test accuracy after 3 epochs?',
+      choices: ['N(0, 0.05²)', 'Glorot uniform'],
+      criterion: 'highest-test-acc',
+    },
+  },
+  {
+    id: 'clipping',
+    title: 'An exploding run tamed by gradient clipping',
+    text: 'Eight hidden ReLU layers with He initialisation, plain SGD with a learning rate of 1. ' +
+      'The first steps overshoot, and each overshoot makes the next gradient larger: ' +
+      'the total gradient norm ‖g‖ (reported before clipping) grows tenfold or more and the batch ' +
+      'loss passes 1,000 within 4 to 6 steps, when the run stops as "diverged". The same run with ' +
+      'the gradient clipped to a global norm of 1 trains: it ends at about 78 to 87 % test ' +
+      'accuracy. Clipping does not make the gradients small: ‖g‖ before clipping is above 1 at ' +
+      '93 to 96 % of the steps, so nearly every step has length η·1 = 1, and the batch loss still ' +
+      'jumps now and then (to between 3 and 9 at its highest). Its validation loss varies widely ' +
+      'with the seed (about 0.47 to 1.5). Clipping caps the length of a step; it does not make ' +
+      'the learning rate a good one.',
+    formula: '‖g‖ = √(Σ g²) over every trained parameter; if ‖g‖ > clip, every gradient is ' +
+      'multiplied by clip/‖g‖ (Keras global_clipnorm), so with SGD no step is longer than η·clip. ' +
+      'A run stops when a loss, gradient or weight is NaN or infinite, or a batch loss exceeds 1000.',
+    link: 'model=mlp&depth=8&act=relu&init=he_uniform&opt=sgd&lr=1&n=5000&val=1000&test=2000&ep=3~clip=1',
+    charts: ['loss', 'gradNorm', 'accuracy', 'results'],
+    predict: {
+      question: 'Which run will diverge?',
+      choices: ['No clipping', 'Clipped at 1'],
+      criterion: 'diverges',
+    },
+  },
+  {
+    id: 'residual',
+    title: 'Deeper is not better, unless it is residual (He et al. 2016)',
+    text: 'Three cnns of the same width (8 channels, 16 after the second pooling), without batch ' +
+      'norm, Adam, 2,000 digits for 3 epochs: 8 plain convs, 20 plain convs, and the same 20 ' +
+      'with identity shortcuts around pairs of convs. Compare the training loss (loss chart and ' +
+      'results): the 20-conv plain net ends clearly higher than the 8-conv one (about 1.7 to 2.3 ' +
+      'against 0.9 to 1.5). More layers made it worse on the very data it trains on, so this is ' +
+      'not overfitting: the deeper plain stack is harder to optimise. On four of the six seeds we ' +
+      'tried it never left ln 10 ≈ 2.30 in the 3 epochs; on the other two it started learning ' +
+      'late. Its test accuracy is the lowest of the three (about 11 to 26 %, against 44 to 72 % ' +
+      'for the others). The residual twin, with exactly as many convs, does not pay for its ' +
+      'depth: its training loss ends level with the 8-conv net\'s or lower (about 0.7 to 1.4; ' +
+      'lower on every seed we tried, but by as little as 0.02 on some). The gradient-norm chart ' +
+      'shows part of the reason: in the first 20 steps the gradient reaching conv1, relative to ' +
+      'that of the dense layer, is about 8 to several thousand times smaller in the 20-conv plain ' +
+      'net than in the 8-conv one, while in the residual twin it is larger than in either: the ' +
+      'shortcuts carry it down. Mixed, and with caveats: ' +
+      'these runs are short, so the 8-conv and residual nets are far from trained and their test ' +
+      'accuracies vary a lot with the seed; which of the two tests better changes from seed to ' +
+      'seed. He et al. used batch norm and far longer training; with batch norm (bn=1) a run ' +
+      'this short is hard to read, as its validation and test numbers use moving averages that ' +
+      'have not caught up after 189 steps.',
+    formula: 'plain block: y = relu(conv(relu(conv(x)))); residual block: y = relu(x + conv(relu(conv(x)))), ' +
+      'so ∂y/∂x contains the identity: the gradient reaches the lower layers whatever the convs do. ' +
+      'Shortcuts join pairs of equal-width convs; a conv that changes the width, and an odd one out, stays plain. ' +
+      'The cnn: 1 conv at 28×28, ⌊(convs − 1)/2⌋ at 14×14, the rest at 7×7 with twice the channels, ' +
+      'global average pooling, one dense layer.',
+    link: 'model=cnn&convs=8&n=2000&val=500&test=1000&ep=3~convs=20~convs=20&skip=1',
+    charts: ['loss', 'gradNorm', 'accuracy', 'results'],
+    predict: {
+      question: 'Which run will end with the lowest training loss?',
+      choices: ['8 convs, plain', '20 convs, plain', '20 convs, residual'],
+      criterion: 'lowest-train-loss',
+    },
   },
 ]);

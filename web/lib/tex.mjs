@@ -85,4 +85,8 @@ export const EXPERIMENT_TEX = Object.freeze({
   'transfer-fashion-mnist': String.raw`\Delta w_\text{conv1}=\Delta w_\text{conv2}=0\ \text{(frozen)},\qquad w_\text{fc3}\sim U(-l,l),\ b_\text{fc3}=0`,
   'random-labels': String.raw`\tilde y_i\sim U\{\text{classes in use}\}\ \text{for }\operatorname{round}(\mathit{noise}\cdot n)\ \text{training samples}`,
   'overfitting-fashion': String.raw`\begin{aligned}L_2&=\lambda\sum w^2,\quad \frac{\partial L_2}{\partial w}=2\lambda w\\ \tilde h&=\frac{m\odot h}{1-p}\\ \mathcal{L}_\text{CE}&=-\log p(\text{true class})\end{aligned}`,
+  'batch-norm': String.raw`\begin{aligned}\mathrm{BN}(x)&=\gamma\,\frac{x-\mu_B}{\sqrt{\sigma_B^2+\varepsilon}}+\beta\\ \hat\mu&\leftarrow0.99\,\hat\mu+0.01\,\mu_B\quad\text{(inference uses }\hat\mu,\hat\sigma^2)\\ \sigma'(x)&\le\tfrac14\end{aligned}`,
+  'glorot-init': String.raw`\begin{aligned}\text{naive: }&w\sim N(0,0.05^2)\\ \text{glorot: }&w\sim U(-l,l),\ l=\sqrt{\tfrac{6}{\mathit{fan}_\text{in}+\mathit{fan}_\text{out}}}\\ \operatorname{Var}(h_k)&\approx n\operatorname{Var}(w)\operatorname{Var}(h_{k-1})\end{aligned}`,
+  clipping: String.raw`\begin{aligned}\|g\|&=\sqrt{\textstyle\sum g^2}\\ g&\leftarrow g\cdot\frac{\mathit{clip}}{\|g\|}\ \text{ if }\|g\|>\mathit{clip},\qquad \|\Delta w\|\le\eta\cdot\mathit{clip}\end{aligned}`,
+  residual: String.raw`\begin{aligned}\text{plain: }&y=\operatorname{relu}\big(F(x)\big)\\ \text{residual: }&y=\operatorname{relu}\big(x+F(x)\big),\quad \frac{\partial y}{\partial x}\ni I\end{aligned}`,
 });
