@@ -31,32 +31,38 @@ float diag_layer_norm(const ln_net *n, const float *v, int layer) {
     return (float)sqrt(sum);
 }
 
-/* a [n], b [n] -> sum of (a - b)^2, the differences in float, their squares summed as sum_squares
- * does (it runs every step, so it is vectorised like the norms) */
-static double sum_squares_diff(const float *a, const float *b, int n) {
-    v2d s0 = v2d_splat(0.0), s1 = v2d_splat(0.0);
+/* a [n], b [n] -> sums[0] += sum of a^2, sums[1] += sum of (a - b)^2: one pass for both, as
+ * they are wanted after every step; the squares summed in double lanes as sum_squares does */
+static void sum_squares_and_diff(const float *a, const float *b, int n, double *sums) {
+    v2d s0 = v2d_splat(0.0), s1 = v2d_splat(0.0), d0 = v2d_splat(0.0), d1 = v2d_splat(0.0);
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        v4f v = v4f_sub(v4f_load(a + i), v4f_load(b + i));
-        v2d lo = v2d_lo(v), hi = v2d_hi(v);
+        v4f v = v4f_load(a + i), d = v4f_sub(v, v4f_load(b + i));
+        v2d lo = v2d_lo(v), hi = v2d_hi(v), dlo = v2d_lo(d), dhi = v2d_hi(d);
         s0 = v2d_add(s0, v2d_mul(lo, lo));
         s1 = v2d_add(s1, v2d_mul(hi, hi));
+        d0 = v2d_add(d0, v2d_mul(dlo, dlo));
+        d1 = v2d_add(d1, v2d_mul(dhi, dhi));
     }
     double sum = (v2d_lane(s0, 0) + v2d_lane(s1, 0)) + (v2d_lane(s0, 1) + v2d_lane(s1, 1));
+    double diff = (v2d_lane(d0, 0) + v2d_lane(d1, 0)) + (v2d_lane(d0, 1) + v2d_lane(d1, 1));
     for (; i < n; i++) {
         double d = a[i] - b[i];
-        sum += d * d;
+        sum += (double)a[i] * a[i];
+        diff += d * d;
     }
-    return sum;
+    sums[0] += sum;
+    sums[1] += diff;
 }
 
-float diag_layer_distance(const ln_net *n, const float *a, const float *b, int layer) {
-    double sum = 0.0;
+void diag_layer_step(const ln_net *n, const float *after, const float *before, int layer, float *norm, float *distance) {
+    double sums[2] = {0.0, 0.0};
     for (int i = 0; i < n->num_tensors; i++) {
         const ln_tensor_info *t = &n->tensors[i];
-        if (t->layer == layer && t->kind <= LN_TENSOR_BETA) sum += sum_squares_diff(a + t->offset, b + t->offset, t->count);
+        if (t->layer == layer && t->kind <= LN_TENSOR_BETA) sum_squares_and_diff(after + t->offset, before + t->offset, t->count, sums);
     }
-    return (float)sqrt(sum);
+    *norm = (float)sqrt(sums[0]);
+    *distance = (float)sqrt(sums[1]);
 }
 
 /* The layer's kernel tensor. */

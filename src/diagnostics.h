@@ -11,8 +11,9 @@
 /* L2 norm of all one layer's tensors together (kernel, bias, batch norm's scale and shift), in a
  * parameter-shaped buffer. */
 float diag_layer_norm(const ln_net *n, const float *v, int layer);
-/* L2 norm of the difference of two parameter-shaped buffers over one layer's tensors. */
-float diag_layer_distance(const ln_net *n, const float *a, const float *b, int layer);
+/* Over one layer's tensors: the L2 norm of `after` (as diag_layer_norm gives it) and of
+ * after - before. */
+void diag_layer_step(const ln_net *n, const float *after, const float *before, int layer, float *norm, float *distance);
 /* Fraction of kernel weights with |w| < LN_SPARSE_THRESHOLD, overall and per layer. */
 float diag_sparsity(const ln_net *n, const float *params, float *per_layer);
 /* Histogram of a layer's kernel over [-r, r], r = max |w| (LN_SPARSE_THRESHOLD if all zero). */

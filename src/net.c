@@ -1,4 +1,5 @@
 /* net.c - a network's buffers and its forward and backward passes, node after node. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "net.h"
 #include "training.h"
 
+static int min_int(int a, int b) { return a < b ? a : b; }
 static int out_size(const net_node *d) { return d->info.shape[0] * d->info.shape[1] * d->info.shape[2]; }
 static int in_size(const net_node *d) { return d->in_c * d->in_h * d->in_w; }
 static int in_place(int op) { return op == LN_OP_BATCHNORM || op == LN_OP_ACT || op == LN_OP_ADD; }
@@ -118,22 +120,55 @@ static void select_rank(float *v, int lo, int hi, int k) {
     }
 }
 
-/* The 15th, 50th and 85th percentiles of x [count], interpolated between ranks as numpy does. */
+/* The 15th, 50th and 85th percentiles of x [count], interpolated between ranks as numpy does.
+ * They are taken at every step, so the selection is narrowed first: one pass counts the values
+ * into PCT_BINS equal bins between the minimum and the maximum, a second gathers only the bins
+ * that hold a wanted rank, and the ranks are selected among those. */
+#define PCT_BINS 256
 static void percentiles(float *pct, const float *x, int count, float *work) {
-    static const double P[3] = {0.15, 0.50, 0.85};
-    memcpy(work, x, sizeof(float) * (size_t)count);
-    int from = 0;
+    float lo = x[0], hi = x[0];
+    int finite = 1;
+    for (int i = 0; i < count; i++) {
+        finite &= isfinite(x[i]);
+        lo = fminf(lo, x[i]), hi = fmaxf(hi, x[i]);
+    }
+    /* A step on its way to diverging has no percentiles; equal values have one. */
+    if (!finite || !(hi > lo) || !isfinite(hi - lo)) {
+        pct[0] = pct[1] = pct[2] = finite && hi == lo ? lo : NAN;
+        return;
+    }
+    float scale = (float)PCT_BINS / (hi - lo);
+#define BIN(v) min_int((int)(((v) - lo) * scale), PCT_BINS - 1)
+    int hist[PCT_BINS] = {0}, below[PCT_BINS], start[PCT_BINS], at[PCT_BINS];
+    uint8_t need[PCT_BINS] = {0};
+    for (int i = 0; i < count; i++) hist[BIN(x[i])]++;
+    for (int b = 0, sum = 0; b < PCT_BINS; sum += hist[b++]) below[b] = sum;
+    /* the ranks each percentile lies between, and the bins that hold them */
+    double q[3] = {0.15 * (count - 1), 0.50 * (count - 1), 0.85 * (count - 1)};
+    int rank[6], bin[6];
+    for (int i = 0; i < 6; i++) {
+        rank[i] = min_int((int)q[i / 2] + i % 2, count - 1);
+        int b = PCT_BINS - 1;
+        while (below[b] > rank[i]) b--;
+        bin[i] = b;
+        need[b] = 1;
+    }
+    for (int b = 0, used = 0; b < PCT_BINS; b++)
+        if (need[b]) start[b] = at[b] = used, used += hist[b];
+    for (int i = 0; i < count; i++) {
+        int b = BIN(x[i]);
+        if (need[b]) work[at[b]++] = x[i];
+    }
+#undef BIN
+    float value[6];
+    for (int i = 0; i < 6; i++) {
+        int b = bin[i], k = start[b] + rank[i] - below[b];
+        select_rank(work, start[b], start[b] + hist[b] - 1, k);
+        value[i] = work[k];
+    }
     for (int i = 0; i < 3; i++) {
-        double q = P[i] * (count - 1);
-        int r = (int)q;
-        select_rank(work, from, count - 1, r);
-        float lo = work[r], hi = lo;
-        if (r + 1 < count) {
-            select_rank(work, r + 1, count - 1, r + 1);
-            hi = work[r + 1];
-        }
-        pct[i] = (float)(lo + (q - r) * ((double)hi - lo));
-        from = r;
+        double r = (int)q[i];
+        pct[i] = (float)(value[2 * i] + (q[i] - r) * ((double)value[2 * i + 1] - value[2 * i]));
     }
 }
 

@@ -343,9 +343,9 @@ static ln_status train_step(ln_trainer *t, ln_event *ev, ln_error *err) {
                        t->opt_v + ti->offset, ti->count, t->opt_t, ti->is_weight);
     }
     for (int l = 0; l < net->num_layers; l++) {
-        float before = t->m.weight_norm[l];
-        t->m.weight_norm[l] = diag_layer_norm(net, t->params, l);
-        t->m.update_ratio[l] = diag_layer_distance(net, t->params, t->prev_params, l) / before;
+        float before = t->m.weight_norm[l], step;
+        diag_layer_step(net, t->params, t->prev_params, l, &t->m.weight_norm[l], &step);
+        t->m.update_ratio[l] = step / before;
         if (!isfinite(t->m.weight_norm[l])) {
             memcpy(t->params, t->prev_params, sizeof(float) * (size_t)t->num_params);
             t->m.weight_norm[l] = before;
