@@ -8,8 +8,8 @@
 // 'gradFlow': each layer's gradient norm across depth; 'updateRatio': each layer's
 // update-to-weight ratio; 'actStats': each activation layer's mean, spread and saturated or dead
 // share; 'actHist': one layer's activation histogram; 'preAct': the watched layer's pre-activation
-// percentiles each step.
-export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
+// percentiles each step; 'gradTotal': the global gradient norm ‖g‖ before clipping each step.
+export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradTotal', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
   'gradFlow', 'updateRatio', 'actStats', 'actHist', 'preAct']);
 
 /**
@@ -413,7 +413,7 @@ export const EXPERIMENTS = Object.freeze([
       'multiplied by clip/‖g‖ (Keras global_clipnorm), so with SGD no step is longer than η·clip. ' +
       'A run stops when a loss, gradient or weight is NaN or infinite, or a batch loss exceeds 1000.',
     link: 'model=mlp&depth=8&act=relu&init=he_uniform&opt=sgd&lr=1&n=5000&val=1000&test=2000&ep=3~clip=1',
-    charts: ['loss', 'gradNorm', 'accuracy', 'results'],
+    charts: ['loss', 'gradTotal', 'accuracy', 'results'],
     predict: {
       question: 'Which run will diverge?',
       choices: ['No clipping', 'Clipped at 1'],
