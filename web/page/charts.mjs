@@ -438,8 +438,8 @@ export function createCharts(root, onLayer) {
       ...floorAnnotation(range.floor, lines.some((l) => l.points.some((p) => p.v === 0)) ? '0' : ''),
       ...Object.fromEntries(clips.map((l, i) => [`clip${l.key}`, {
         type: 'line', yMin: l.clip, yMax: l.clip, borderColor: l.color, borderWidth: 1.5, borderDash: [6, 4],
-        label: { display: true, content: `clip ${fmt(l.clip)} (${l.name.split(' ')[0]})`, position: 'start', yAdjust: -9 - 16 * i,
-          backgroundColor: 'transparent', color: l.color, font: { size: 10, weight: '600' }, padding: 1 },
+        label: { display: true, content: `clip ${fmt(l.clip)} (${l.name.split(' ')[0]})`, position: 'center', yAdjust: -9 - 16 * i,
+          backgroundColor: theme.bg, color: l.color, font: { size: 10, weight: '600' }, padding: 2 },
       }])),
       ...marks.annotations,
     };
