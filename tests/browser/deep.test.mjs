@@ -1,12 +1,14 @@
 // Deep networks in the page (Chromium and Firefox): a link of two sigmoid MLPs, without and with
 // batch norm, trained side by side; the gradient-flow chart shows both runs at each of the four
 // layers, the Network panel lists the layers, and the pre-activation percentile chart has data.
-// Needs `make web`.
+// The batch-norm guided experiment, opened from the picker as a student does and trained as it is:
+// both runs on the gradient-flow chart, its cited charts outlined. Needs `make web`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BROWSERS, SCREENSHOTS, openLab, ready, requireSite, snapshot, waitFor } from './browser.mjs';
+import { BROWSERS, SCREENSHOTS, openLab, ready, requireSite, snapshot, trainToEnd, waitFor } from './browser.mjs';
+import { EXPERIMENTS } from '../../web/lib/experiments.mjs';
 
 const LINK = 'model=mlp&act=sigmoid&depth=3&width=100&bs=60&n=1000&val=200&test=500&ep=2&init=random_normal~bn=1';
 
@@ -73,5 +75,49 @@ for (const name of BROWSERS) {
     assert.notEqual(await bad.evaluate(() => getComputedStyle(document.querySelector('.field[data-key="drop2"]')).display), 'none');
     assert.match(await bad.text('.field[data-key="drop2"] .note'), /Only for lenet5/);
     assert.match(await bad.text('#network .net-problem'), /refuses/);
+  });
+}
+
+const CARD = { results: '.results', gradNorm: '[data-chart="grad"]', weightNorm: '[data-chart="weight"]' };
+// The ring a cited card gets (style.css: box-shadow 0 0 0 2px in the accent colour), beside a card's own shadow.
+const RING = /(^|, )rgb\([^)]*\) 0px 0px 0px 2px/;
+
+for (const name of BROWSERS) {
+  test(`${name}: the batch-norm guided experiment from the picker, both runs on the gradient-flow chart, its charts outlined`, async () => {
+    const lab = await openLab(name);
+    after(() => lab.close());
+    const page = await lab.page();
+    await ready(page);
+    const experiment = EXPERIMENTS.find((e) => e.id === 'batch-norm');
+    await page.evaluate(() => {
+      const select = document.querySelector('#presets');
+      select.value = 'batch-norm';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await waitFor(() => page.evaluate(() => !document.querySelector('#open-experiment').disabled), 'Open to be offered');
+    await page.click('#open-experiment');
+    await waitFor(async () => (await page.text('#lesson-panel #lp-title')) === experiment.title, 'the lesson panel');
+    const ring = (sel) => page.evaluate((q) => getComputedStyle(document.querySelector(q)).boxShadow, sel);
+    const s = await trainToEnd(page, 2);
+    assert.deepEqual(s.runs.map((r) => r.stopReason), ['epochs', 'epochs']);
+    const flow = await waitFor(async () => {
+      const d = (await snapshot(page)).deep.gradFlow;
+      return d.runs.length === 2 && d.runs.every((r) => r.points === 4) && d;
+    }, 'the gradient-flow chart to show both runs');
+    assert.deepEqual(flow.labels, ['fc1', 'fc2', 'fc3', 'fc4']);
+    assert.deepEqual(flow.runs.map((r) => r.runId), [1, 2]);
+    for (const r of flow.runs) assert.ok(r.values.every((v) => v > 0 && Number.isFinite(v)), `run #${r.runId}: ${r.values}`);
+
+    // Every chart the lesson cites is outlined and named under the text; no other card is.
+    const cited = await page.evaluate(() => [...document.querySelectorAll('.cited')].map((el) => el.dataset.chart ?? 'results'));
+    assert.deepEqual(cited.sort(), experiment.charts.map((c) => (c === 'results' ? 'results' : c)).sort());
+    for (const c of experiment.charts) {
+      assert.equal(await page.evaluate((sel) => document.querySelector(sel).classList.contains('cited'), CARD[c] ?? `[data-chart="${c}"]`), true, `${c} outlined`);
+      assert.match(await ring(CARD[c] ?? `[data-chart="${c}"]`), RING, `${c} is outlined`);
+    }
+    assert.doesNotMatch(await ring('[data-chart="gradFlow"]'), RING, 'a chart the lesson does not cite is not outlined');
+    assert.equal(await page.count('#lesson-panel .lp-cites button'), experiment.charts.length);
+    if (name === 'chromium') await page.screenshot(join(SCREENSHOTS, 'deep-batch-norm-lesson.png'));
+    assert.deepEqual(page.errors, []);
   });
 }

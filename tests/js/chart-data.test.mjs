@@ -2,7 +2,7 @@
 // floor for exact zeros on log axes, markers, small multiples and data tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestEpoch, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
+import { bestEpoch, chartEntries, comparisonLines, gradTotalLines, groupVerdict, histogramSeries, histogramTable, markers, onFloor, perLayerPanels, runName, sharedRange, smooth, tableOf } from '../../web/lib/chart-data.mjs';
 import { defaults } from '../../web/lib/config.mjs';
 
 const pts = (ys) => ys.map((y, i) => ({ x: i, y }));
@@ -167,4 +167,28 @@ test('a seed group\'s histogram: the mean density in a band, zero beyond a narro
   assert.deepEqual([g.band.min[0].y, g.band.max[0].y], [0, 0]);
   assert.equal(h.series[1].band, null);
   assert.deepEqual(histogramTable(h.series).rows[2], ['#1–#3 defaults · 3 seeds', '-0.5', '0.5', '0.25', '0.75']);
+});
+
+test('total gradient norm: a line per run or seed group, the clip threshold inside the log range, a table per epoch', () => {
+  const steps = (gs) => gs.map((g, i) => ({ step: i + 1, gradTotal: g }));
+  const plot = (gs) => ({ ...run(0).plot, gradTotal: { points: pts(gs) } });
+  const epochs = [row(1, { step: 2 }), row(2, { step: 4 })];
+  const wild = run(1, { plot: plot([2, 20, 300]), steps: steps([2, 20, 300]), epochs: [], stopReason: 'diverged', step: 3 });
+  const a = run(2, { config: { clip: 1, seed: 1 }, plot: plot([4, 2, 0.5, 3]), steps: steps([4, 2, 0.5, 3]), epochs });
+  const b = run(3, { config: { clip: 1, seed: 2 }, plot: plot([6, 4, 1.5, 5]), steps: steps([6, 4, 1.5, 5]), epochs });
+  const { lines, range } = gradTotalLines(chartEntries([wild, a, b]));
+  assert.deepEqual(lines.map((l) => [l.key, l.clip, Boolean(l.band)]), [['1', null, false], ['2+3', 1, true]], 'the clipped seeds are one group with its threshold');
+  assert.deepEqual(lines[0].points.map((p) => p.y), [2, 20, 300], 'every step as it is, unsmoothed');
+  assert.deepEqual(lines[1].points.map((p) => p.y), [5, 3, 1, 4], 'the mean of the seeds');
+  assert.deepEqual(lines[1].band.min.map((p) => p.y), [4, 2, 0.5, 3]);
+  assert.deepEqual([range.log, range.min, range.max, range.floor], [true, 0.1, 1000, null]);
+  // A threshold far below every gradient still sets the range, so its line is drawn.
+  const low = gradTotalLines(chartEntries([run(4, { config: { clip: 0.001 }, plot: plot([2, 3]) })]));
+  assert.equal(low.range.min, 0.001);
+  assert.equal(gradTotalLines(chartEntries([run(5)])).lines[0].points.length, 0, 'no step yet: no points');
+
+  const t = tableOf('gradTotal', [wild, a]);
+  assert.deepEqual(t.columns, ['run', 'epoch', 'mean ‖g‖ before clipping', 'max ‖g‖', '% of steps with ‖g‖ > clip']);
+  assert.deepEqual(t.rows, [['#2 run 2', '1', '3', '4', '100'], ['#2 run 2', '2', '1.75', '3', '50']], 'per epoch from the step records; no epoch of the diverged run');
+  assert.deepEqual(tableOf('gradTotal', [run(6, { config: { clip: 0 }, epochs, steps: steps([1, 2, 3, 4]) })]).rows[0], ['#6 run 6', '1', '1.5', '2', ''], 'no share without clipping');
 });

@@ -5,8 +5,8 @@
  * early stop, divergence, restored epoch) and the rows of the charts' data tables.
  *
  * A run here is any object with id, color, config, epochs (history.mjs rows), stopReason,
- * restoredEpoch, step, stepsPerEpoch and plot: { loss, acc, grad[], weight[] } of {points: [{x, y}]}
- * (web/page/runs.mjs). A name (run.name or run.label) is shown in legends.
+ * restoredEpoch, step, stepsPerEpoch and plot: { loss, acc, gradTotal, grad[], weight[] } of {points: [{x, y}]}
+ * (web/page/runs.mjs); the gradTotal table reads its step records (steps). A name (run.name or run.label) is shown in legends.
  *
  * Runs that differ only in their seed are drawn as one seed group: a mean line in a band from the
  * lowest to the highest seed (chartEntries), on every chart and in every table.
@@ -211,6 +211,23 @@ export function comparisonLines(entries, { curve, train, val, scale, smoothing, 
   return lines;
 }
 
+/**
+ * The total gradient norm chart: per entry the global norm ‖g‖ of every trained tensor's gradient
+ * before clipping, at every step (a group's mean in its band), and the clip threshold of the
+ * entries whose config clips (clip > 0), as a horizontal line; one log y range holds both.
+ * @param {object[]} entries chartEntries()'s
+ * @returns {{lines: {key, color, name, group, clip: number|null, points, band}[], range: object}}
+ */
+export function gradTotalLines(entries) {
+  const raw = entries.map((e) => ({ key: e.key, color: e.color, name: e.name, group: e.group,
+    clip: e.runs[0].config?.clip > 0 ? e.runs[0].config.clip : null, ...entryLine(e, (r) => r.plot?.gradTotal?.points ?? []) }));
+  const range = sharedRange([...raw.flatMap((l) => (l.band ? [l.points, l.band.min, l.band.max] : [l.points])),
+    raw.filter((l) => l.clip).map((l) => ({ y: l.clip }))], { log: true });
+  const place = (points) => (range.floor ? onFloor(points, range.floor) : points);
+  const lines = raw.map((l) => ({ ...l, points: place(l.points), band: l.band && { min: place(l.band.min), max: place(l.band.max) } }));
+  return { lines, range };
+}
+
 /** The per-layer quantities drawn as small multiples: one panel per layer, runs overlaid. */
 export const PER_LAYER = Object.freeze({
   grad: { title: 'Gradient norm', unit: '‖∂L/∂θ‖₂', log: true, zeroLabel: '0: no gradient', smoothing: 0.8 },
@@ -287,7 +304,21 @@ const TABLES = {
   grad: (names) => perLayerColumns(names, (l) => `${l} mean gradient norm`, 'gradMean'),
   weight: (names) => perLayerColumns(names, (l) => `${l} weight norm`, 'weightNorm'),
   sparsity: (names) => [['all %', (e) => e.sparsity * 100], ...perLayerColumns(names, (l) => `${l} %`, 'layerSparsity', 100)],
+  gradTotal: () => [['mean ‖g‖ before clipping', (e, run) => stepStat(run, e, 'mean')], ['max ‖g‖', (e, run) => stepStat(run, e, 'max')],
+    ['% of steps with ‖g‖ > clip', (e, run) => (run.config?.clip > 0 ? stepStat(run, e, 'above', run.config.clip) : null)]],
 };
+
+// The total gradient norm over an epoch's recorded steps (history.mjs step records): their mean,
+// their largest, or the share (%) above `clip`; null without step records.
+function stepStat(run, e, what, clip = 0) {
+  const i = run.epochs.indexOf(e);
+  const from = i > 0 ? run.epochs[i - 1].step : 0;
+  const g = (run.steps ?? []).filter((s) => s.step > from && s.step <= e.step && Number.isFinite(s.gradTotal)).map((s) => s.gradTotal);
+  if (!g.length) return null;
+  if (what === 'max') return Math.max(...g);
+  if (what === 'above') return (100 * g.filter((v) => v > clip).length) / g.length;
+  return g.reduce((a, b) => a + b, 0) / g.length;
+}
 
 /**
  * The numbers behind a chart, as a table: per run and epoch (loss, accuracy, per-layer charts at

@@ -8,8 +8,8 @@
 // 'gradFlow': each layer's gradient norm across depth; 'updateRatio': each layer's
 // update-to-weight ratio; 'actStats': each activation layer's mean, spread and saturated or dead
 // share; 'actHist': one layer's activation histogram; 'preAct': the watched layer's pre-activation
-// percentiles each step.
-export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
+// percentiles each step; 'gradTotal': the global gradient norm ‖g‖ before clipping each step.
+export const CHARTS = Object.freeze(['loss', 'accuracy', 'gradTotal', 'gradNorm', 'weightNorm', 'sparsity', 'histogram', 'results', 'summary',
   'gradFlow', 'updateRatio', 'actStats', 'actHist', 'preAct']);
 
 /**
@@ -342,19 +342,19 @@ export const EXPERIMENTS = Object.freeze([
     text: 'The network of the batch-norm paper (sec. 4.1): 784-100-100-100-10 with sigmoid units, ' +
       'batches of 60, plain SGD (η = 0.3), 10,000 digits for 4 epochs; the second run adds batch ' +
       'norm before every sigmoid. Without it the first epoch is nearly lost: the test accuracy ' +
-      'after it is about 9 to 19 %, and after 4 epochs only about 73 to 77 %. With batch norm the ' +
-      'training accuracy averaged over the first epoch is already about 82 %, and the run ends at ' +
+      'after it (the accuracy chart\'s Table) is about 9 to 19 %, and after 4 epochs only about 73 to 77 %. With batch norm the ' +
+      'training accuracy of the first epoch\'s steps (the thin per-step line of the accuracy chart) averages about 82 %, and the run ends at ' +
       'about 86 to 89 % (validation loss about 0.27 to 0.39, against 0.65 to 0.76 without). The pre-activation chart shows why: it plots the 15th, 50th and ' +
       '85th percentiles of the inputs to the last hidden layer\'s sigmoids at every step. Without ' +
       'batch norm they wander while the layers below change: after the first 50 steps the median ' +
       'still moves over a range of about 0.3 to 0.4 and the 85th percentile over about 1.0 to 1.2. With ' +
       'batch norm the median stays within about 0.1 of 0 at every step and the 15th and 85th ' +
-      'percentiles move apart slowly and steadily, by about 0.3 over the run (the learnt scale γ ' +
+      'percentiles each move outwards slowly and steadily, by about 0.3 over the run (the learnt scale γ ' +
       'growing): the sigmoids see nearly the same distribution at every step. Note that test ' +
       'accuracy, validation and training loss with batch norm use the moving averages of the ' +
       'batch statistics, which trail the network by a few hundred steps: after the first epoch ' +
       'the test accuracy is about 58 to 84 % against the ' +
-      'training accuracy\'s 82 %; they catch up in the second epoch.',
+      'training steps\' 82 %; they catch up in the second epoch.',
     formula: 'BN(x) = γ·(x − μ_B)/√(σ²_B + ε) + β per unit, with μ_B and σ²_B the batch mean and ' +
       'variance while training (ε = 0.001). At inference μ and σ² are moving averages: ' +
       'μ̂ = 0.99·μ̂ + 0.01·μ_B after every step, so they forget with a time constant of about 100 ' +
@@ -372,12 +372,12 @@ export const EXPERIMENTS = Object.freeze([
     title: 'Naive against Glorot initialisation in a deep tanh network (Glorot & Bengio 2010)',
     text: 'Eight hidden tanh layers of 100 units, plain SGD (η = 0.05), 5,000 digits for 3 epochs. ' +
       'With weights drawn from N(0, 0.05²) each layer multiplies the spread of its input by about ' +
-      '0.05·√100 = 0.5: on the activation chart the standard deviation of the activations halves ' +
+      '0.05·√100 = 0.5: on the Activations across depth chart the standard deviation of the activations (the band\'s half-width) halves ' +
       'from layer to layer, from about 0.4 in fc1 to about 0.01 in fc6 to fc8. Saturation is not the problem ' +
       'here: in neither run are more than 0.1 % of the tanh outputs beyond ±0.99. With the naive ' +
       'weights the activations shrink towards 0 instead. The backward ' +
-      'signal shrinks the same way: on the gradient-flow chart the gradient of fc1 is only 3 to 8 % ' +
-      'of that of the output layer fc9 in every epoch, and in 3 epochs the network learns nothing: ' +
+      'signal shrinks the same way: on the gradient-flow chart, and in every epoch on the per-layer gradient norm chart, the gradient of fc1 is only 3 to 8 % ' +
+      'of that of the output layer fc9, and in 3 epochs the network learns nothing: ' +
       'the test accuracy stays at about 12 % (it answers nearly always the same class). Glorot\'s uniform initialiser scales the weights to ' +
       'the layer sizes, so the activations keep a spread of about 0.4 to 0.5 through all eight ' +
       'layers and the gradients stay level: fc2 to fc9 within a factor of about two of each other, ' +
@@ -401,19 +401,19 @@ export const EXPERIMENTS = Object.freeze([
     title: 'An exploding run tamed by gradient clipping',
     text: 'Eight hidden ReLU layers with He initialisation, plain SGD with a learning rate of 1. ' +
       'The first steps overshoot, and each overshoot makes the next gradient larger: ' +
-      'the total gradient norm ‖g‖ (reported before clipping) grows tenfold or more and the batch ' +
+      'the total gradient norm ‖g‖ (reported before clipping, on the total gradient norm chart) grows tenfold or more and the batch ' +
       'loss passes 1,000 within 4 to 6 steps, when the run stops as "diverged". The same run with ' +
       'the gradient clipped to a global norm of 1 trains: it ends at about 78 to 87 % test ' +
-      'accuracy. Clipping does not make the gradients small: ‖g‖ before clipping is above 1 at ' +
-      '93 to 96 % of the steps, so nearly every step has length η·1 = 1, and the batch loss still ' +
-      'jumps now and then (to between 3 and 9 at its highest). Its validation loss varies widely ' +
+      'accuracy. Clipping does not make the gradients small: ‖g‖ before clipping is above 1 (its dashed line) at ' +
+      '93 to 96 % of the steps (the chart\'s Table gives the share per epoch), so nearly every step has length η·1 = 1, and the batch loss still ' +
+      'jumps now and then (to between 3 and 9 at its highest: the loss chart on a log scale, without smoothing). Its validation loss varies widely ' +
       'with the seed (about 0.47 to 1.5). Clipping caps the length of a step; it does not make ' +
       'the learning rate a good one.',
     formula: '‖g‖ = √(Σ g²) over every trained parameter; if ‖g‖ > clip, every gradient is ' +
       'multiplied by clip/‖g‖ (Keras global_clipnorm), so with SGD no step is longer than η·clip. ' +
       'A run stops when a loss, gradient or weight is NaN or infinite, or a batch loss exceeds 1000.',
     link: 'model=mlp&depth=8&act=relu&init=he_uniform&opt=sgd&lr=1&n=5000&val=1000&test=2000&ep=3~clip=1',
-    charts: ['loss', 'gradNorm', 'accuracy', 'results'],
+    charts: ['loss', 'gradTotal', 'accuracy', 'results'],
     predict: {
       question: 'Which run will diverge?',
       choices: ['No clipping', 'Clipped at 1'],

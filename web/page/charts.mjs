@@ -8,14 +8,14 @@
 // The numbers come from web/lib/chart-data.mjs.
 // New data is taken at most every 200 ms and the charts are redrawn one per animation frame, so no
 // single task on the main thread grows long.
-import { LAYERS, PER_LAYER, chartEntries, comparisonLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
+import { LAYERS, PER_LAYER, chartEntries, comparisonLines, gradTotalLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
 
 const { Chart } = globalThis;
 const MIN_REDRAW_MS = 200;
 const MULTIPLES_EVERY_MS = 1500;
 const MULTIPLES = Object.keys(PER_LAYER);
-const TITLES = { loss: 'Loss', accuracy: 'Accuracy', grad: 'Gradient norm per layer', weight: 'Weight norm per layer', sparsity: 'Weight sparsity per layer', histogram: 'Weight histogram' };
+const TITLES = { loss: 'Loss', accuracy: 'Accuracy', gradTotal: 'Total gradient norm', grad: 'Gradient norm per layer', weight: 'Weight norm per layer', sparsity: 'Weight sparsity per layer', histogram: 'Weight histogram' };
 
 // Colours come from the page's CSS, so the charts follow the light or dark theme.
 const theme = { text: '', grid: '', bg: '', fg: '', font: '' };
@@ -208,6 +208,7 @@ export function createCharts(root, onLayer) {
   const charts = {
     loss: lineChart(canvas('loss'), { yTitle: 'cross-entropy' }),
     accuracy: lineChart(canvas('accuracy'), { yTitle: 'accuracy', percent: true }),
+    gradTotal: lineChart(canvas('gradTotal'), { yTitle: '‖g‖ before clipping, log' }),
     histogram: histogramChart(canvas('histogram')),
   };
   // The small multiples: a canvas per layer, made here.
@@ -240,7 +241,7 @@ export function createCharts(root, onLayer) {
     card(kind).querySelector('.multiples').classList.toggle('many', names.length > 5);
   };
   const shownPanels = (kind) => panels[kind].filter((chart) => !chart.canvas.parentElement.hidden);
-  const all = () => [charts.loss, charts.accuracy, charts.histogram, ...MULTIPLES.flatMap((k) => panels[k])];
+  const all = () => [charts.loss, charts.accuracy, charts.gradTotal, charts.histogram, ...MULTIPLES.flatMap((k) => panels[k])];
 
   // The first drawing of real data runs through Chart.js code that is not compiled yet and can
   // take ~60 ms; doing that once now, while the data downloads, keeps it out of training time.
@@ -343,7 +344,7 @@ export function createCharts(root, onLayer) {
   let runsPlotted = 0;
   let firstPointAt = null;
   let shownNames = [];
-  const info = { panels: {}, markers: {}, histogram: { runs: 0 } };
+  const info = { panels: {}, markers: {}, histogram: { runs: 0 }, gradTotal: { lines: [] } };
   let lastHistogram = [];
   const dirty = new Set();
 
@@ -420,6 +421,32 @@ export function createCharts(root, onLayer) {
     info.markers[name] = marks.list;
   }
 
+  // The total gradient norm before clipping, per step and run or group (a band for a group), with
+  // each clipping entry's threshold as a dashed horizontal line and the runs' markers.
+  function takeGradTotal(entries) {
+    const chart = charts.gradTotal;
+    const { lines, range } = gradTotalLines(entries);
+    chart.data.datasets = lines.flatMap((l) => {
+      const key = `gradTotal:${l.key}`;
+      const drawn = dataset(key, l.points, { label: `${l.name} ‖g‖`, borderColor: l.color, backgroundColor: l.color, borderWidth: 1.25 });
+      return l.band ? [...bandSets(key, l.name, l.color, l.band, 0.16), drawn] : [drawn];
+    });
+    setY(chart, { log: true, min: range.min, max: range.max, floor: range.floor, decades: Math.log10(range.max / range.min) });
+    const clips = lines.filter((l) => l.clip);
+    const marks = markerAnnotations(singleRuns(entries), true);
+    chart.options.plugins.annotation.annotations = {
+      ...floorAnnotation(range.floor, lines.some((l) => l.points.some((p) => p.v === 0)) ? '0' : ''),
+      ...Object.fromEntries(clips.map((l, i) => [`clip${l.key}`, {
+        type: 'line', yMin: l.clip, yMax: l.clip, borderColor: l.color, borderWidth: 1.5, borderDash: [6, 4],
+        label: { display: true, content: `clip ${fmt(l.clip)} (${l.name.split(' ')[0]})`, position: 'center', yAdjust: -9 - 16 * i,
+          backgroundColor: theme.bg, color: l.color, font: { size: 10, weight: '600' }, padding: 2 },
+      }])),
+      ...marks.annotations,
+    };
+    info.gradTotal = { log: true, min: range.min, max: range.max,
+      lines: lines.map((l) => ({ key: l.key, points: l.points.length, band: Boolean(l.band), clip: l.clip })) };
+  }
+
   const drawnSignature = {};
   function takeMultiples(kind, shown, entries) {
     const data = perLayerPanels(shown, kind);
@@ -466,7 +493,8 @@ export function createCharts(root, onLayer) {
     fitPicker(shownLayers(shown));
     takeComparison('loss', entries);
     takeComparison('accuracy', entries);
-    redraw(charts.loss, charts.accuracy);
+    takeGradTotal(entries);
+    redraw(charts.loss, charts.accuracy, charts.gradTotal);
     // The fifteen small panels follow at most every MULTIPLES_EVERY_MS while a run trains, and at
     // once when nothing does, so the main thread keeps its budget.
     const training = runs.some((r) => r.status === 'running');
@@ -618,7 +646,8 @@ export function createCharts(root, onLayer) {
     },
     /** Data points on the loss chart, how many runs have per-epoch points there, when the first
      * point appeared (ms since navigation), whether every chart shows the latest data, and what the
-     * charts show: the legend, the per-layer panels with their y ranges as drawn, the markers. */
+     * charts show: the legend, the per-layer panels with their y ranges as drawn, the total gradient
+     * norm's lines and clip thresholds, the markers. */
     stats: () => {
       const drawn = {};
       for (const kind of MULTIPLES) {
@@ -626,7 +655,7 @@ export function createCharts(root, onLayer) {
       }
       return {
         lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && dirty.size === 0,
-        legend: shownNames.slice(), panels: structuredClone(info.panels), drawn, markers: structuredClone(info.markers), histogram: { ...info.histogram },
+        legend: shownNames.slice(), panels: structuredClone(info.panels), gradTotal: structuredClone(info.gradTotal), drawn, markers: structuredClone(info.markers), histogram: { ...info.histogram },
       };
     },
   };

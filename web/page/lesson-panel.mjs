@@ -8,6 +8,7 @@ import { h } from './dom.mjs';
 const CARDS = {
   loss: '[data-chart="loss"]',
   accuracy: '[data-chart="accuracy"]',
+  gradTotal: '[data-chart="gradTotal"]',
   gradNorm: '[data-chart="grad"]',
   weightNorm: '[data-chart="weight"]',
   sparsity: '[data-chart="sparsity"]',
@@ -20,7 +21,7 @@ const CARDS = {
   results: '.results',
 };
 const NAMES = {
-  loss: 'Loss', accuracy: 'Accuracy', gradNorm: 'Gradient norm', weightNorm: 'Weight norm',
+  loss: 'Loss', accuracy: 'Accuracy', gradTotal: 'Total gradient norm', gradNorm: 'Gradient norm', weightNorm: 'Weight norm',
   sparsity: 'Sparsity', histogram: 'Weight histogram', results: 'Results',
   gradFlow: 'Gradient flow', updateRatio: 'Update ratio', actStats: 'Activations across depth',
   actHist: 'Activation histogram', preAct: 'Pre-activation percentiles',

@@ -50,8 +50,8 @@ export function newRun(id, config, color) {
     speed: 0, // training samples per second, smoothed
     clock: null, // { at, step } of the last update while running, for the speed
     // Per layer of the run's own network (history.layers); pre: the watched layer's pre-activation
-    // 15th, 50th and 85th percentiles.
-    plot: { loss: thinned(), acc: thinned(), grad: [], weight: [], update: [], pre: [thinned(), thinned(), thinned()] },
+    // 15th, 50th and 85th percentiles; gradTotal: the global gradient norm before clipping.
+    plot: { loss: thinned(), acc: thinned(), gradTotal: thinned(), grad: [], weight: [], update: [], pre: [thinned(), thinned(), thinned()] },
     name: '', // the person's own name for the run, shown instead of the label when set
   };
 }
@@ -68,6 +68,7 @@ export function ingest(run, u) {
     const x = s.step / per;
     run.plot.loss.push(x, s.loss);
     run.plot.acc.push(x, s.acc * 100);
+    run.plot.gradTotal.push(x, s.gradTotal);
     s.gradNorm.forEach((g, i) => (run.plot.grad[i] ??= thinned()).push(x, g));
     s.weightNorm.forEach((w, i) => (run.plot.weight[i] ??= thinned()).push(x, w));
     s.updateRatio?.forEach((u, i) => (run.plot.update[i] ??= thinned()).push(x, u));
