@@ -342,7 +342,7 @@ export const EXPERIMENTS = Object.freeze([
     text: 'The network of the batch-norm paper (sec. 4.1): 784-100-100-100-10 with sigmoid units, ' +
       'batches of 60, plain SGD (η = 0.3), 10,000 digits for 4 epochs; the second run adds batch ' +
       'norm before every sigmoid. Without it the first epoch is nearly lost: the test accuracy ' +
-      'after it (the accuracy chart\'s Table) is about 9 to 19 %, and after 4 epochs only about 73 to 77 %. With batch norm the ' +
+      'after it (the accuracy chart\'s Table) is about 9 to 19 %, and after 4 epochs only about 72 to 77 %. With batch norm the ' +
       'training accuracy of the first epoch\'s steps (the thin per-step line of the accuracy chart) averages about 82 %, and the run ends at ' +
       'about 86 to 89 % (validation loss about 0.27 to 0.39, against 0.65 to 0.76 without). The pre-activation chart shows why: it plots the 15th, 50th and ' +
       '85th percentiles of the inputs to the last hidden layer\'s sigmoids at every step. Without ' +
@@ -353,7 +353,7 @@ export const EXPERIMENTS = Object.freeze([
       'growing): the sigmoids see nearly the same distribution at every step. Note that test ' +
       'accuracy, validation and training loss with batch norm use the moving averages of the ' +
       'batch statistics, which trail the network by a few hundred steps: after the first epoch ' +
-      'the test accuracy is about 58 to 84 % against the ' +
+      'the test accuracy is about 55 to 84 % against the ' +
       'training steps\' 82 %; they catch up in the second epoch.',
     formula: 'BN(x) = γ·(x − μ_B)/√(σ²_B + ε) + β per unit, with μ_B and σ²_B the batch mean and ' +
       'variance while training (ε = 0.001). At inference μ and σ² are moving averages: ' +
@@ -376,7 +376,7 @@ export const EXPERIMENTS = Object.freeze([
       'from layer to layer, from about 0.4 in fc1 to about 0.01 in fc6 to fc8. Saturation is not the problem ' +
       'here: in neither run are more than 0.1 % of the tanh outputs beyond ±0.99. With the naive ' +
       'weights the activations shrink towards 0 instead. The backward ' +
-      'signal shrinks the same way: on the gradient-flow chart, and in every epoch on the per-layer gradient norm chart, the gradient of fc1 is only 3 to 8 % ' +
+      'signal shrinks the same way: on the gradient-flow chart, and in every epoch on the per-layer gradient norm chart, the gradient of fc1 is only about 3 to 9 % ' +
       'of that of the output layer fc9, and in 3 epochs the network learns nothing: ' +
       'the test accuracy stays at about 12 % (it answers nearly always the same class). Glorot\'s uniform initialiser scales the weights to ' +
       'the layer sizes, so the activations keep a spread of about 0.4 to 0.5 through all eight ' +
@@ -407,7 +407,7 @@ export const EXPERIMENTS = Object.freeze([
       'accuracy. Clipping does not make the gradients small: ‖g‖ before clipping is above 1 (its dashed line) at ' +
       '93 to 96 % of the steps (the chart\'s Table gives the share per epoch), so nearly every step has length η·1 = 1, and the batch loss still ' +
       'jumps now and then (to between 3 and 9 at its highest: the loss chart on a log scale, without smoothing). Its validation loss varies widely ' +
-      'with the seed (about 0.47 to 1.5). Clipping caps the length of a step; it does not make ' +
+      'with the seed (about 0.45 to 1.5). Clipping caps the length of a step; it does not make ' +
       'the learning rate a good one.',
     formula: '‖g‖ = √(Σ g²) over every trained parameter; if ‖g‖ > clip, every gradient is ' +
       'multiplied by clip/‖g‖ (Keras global_clipnorm), so with SGD no step is longer than η·clip. ' +
@@ -432,11 +432,13 @@ export const EXPERIMENTS = Object.freeze([
       'tried it never left ln 10 ≈ 2.30 in the 3 epochs; on the other two it started learning ' +
       'late. Its test accuracy is the lowest of the three (about 11 to 26 %, against 44 to 72 % ' +
       'for the others). The residual twin, with exactly as many convs, does not pay for its ' +
-      'depth: its training loss ends level with the 8-conv net\'s or lower (about 0.7 to 1.4; ' +
-      'lower on every seed we tried, but by as little as 0.02 on some). The gradient-norm chart ' +
+      'depth: its training loss ends close to the 8-conv net\'s, mostly level or lower (about 0.7 ' +
+      'to 1.4: lower on six of the seven seeds we tried, by as little as 0.02 on some, and 0.15 ' +
+      'higher on seed 1, the link\'s own). The gradient-norm chart ' +
       'shows part of the reason: in the first 20 steps the gradient reaching conv1, relative to ' +
       'that of the dense layer, is about 8 to several thousand times smaller in the 20-conv plain ' +
-      'net than in the 8-conv one, while in the residual twin it is larger than in either: the ' +
+      'net than in the 8-conv one, while in the residual twin it is about as large as in the 8-conv ' +
+      'net or larger: the ' +
       'shortcuts carry it down. Mixed, and with caveats: ' +
       'these runs are short, so the 8-conv and residual nets are far from trained and their test ' +
       'accuracies vary a lot with the seed; which of the two tests better changes from seed to ' +
