@@ -53,7 +53,7 @@ build/native/liblenet.a: $(CORE_SRC) $(CORE_HDR)
 	for f in $(CORE_SRC); do $(CC) $(CFLAGS) -O3 -march=native -c $$f -o build/native/obj/$$(basename $$f .c).o || exit 1; done
 	ar rcs $@ build/native/obj/*.o
 
-build/tests/%: tests/c/%.c tests/c/check.h tests/c/mnist_files.h $(CORE_SRC) $(CORE_HDR)
+build/tests/%: tests/c/%.c tests/c/check.h tests/c/arrays.h tests/c/fixture.h tests/c/mnist_files.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -g $(SAN) $< $(CORE_SRC) -o $@ -lm
 
@@ -113,7 +113,7 @@ build/web/sw.js: $(SITE) build/web/vendor/katex/katex.mjs tools/build-sw.mjs | s
 web: setup $(SITE) build/web/vendor/katex/katex.mjs build/web/sw.js
 
 # The kernel tests again, as wasm with SIMD128, run by tests/js/kernels-wasm.test.mjs.
-build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h src/kernels.c src/kernels_ref.c src/kernels.h src/simd.h
+build/wasm-tests/test_kernels.js: tests/c/test_kernels.c tests/c/check.h tests/c/arrays.h src/kernels.c src/kernels_ref.c src/kernels.h src/simd.h
 	@mkdir -p $(@D)
 	echo '{"type": "commonjs"}' > $(@D)/package.json
 	$(EMCC) -std=c11 -O2 -msimd128 -fno-slp-vectorize -Iinclude -Isrc -sENVIRONMENT=node -sSINGLE_FILE -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH \

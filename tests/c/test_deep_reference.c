@@ -5,44 +5,17 @@
 #include <string.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "core.h"
 #include "net.h"
 
 #define FIXTURE "tests/fixtures/deep_torch.bin"
-#define MAX_RECORDS 64
-
-typedef struct {
-    char name[16];
-    uint32_t count;
-    float *data;
-} record;
-
-static record records[MAX_RECORDS];
-static int nrecords;
-
-static int load_fixture(void) {
-    FILE *f = fopen(FIXTURE, "rb");
-    if (!f) return 0;
-    for (nrecords = 0; nrecords < MAX_RECORDS; nrecords++) {
-        record *r = &records[nrecords];
-        uint8_t cnt[4];
-        if (fread(r->name, 1, 16, f) != 16) break;
-        if (fread(cnt, 1, 4, f) != 4) break;
-        r->count = (uint32_t)cnt[0] | (uint32_t)cnt[1] << 8 | (uint32_t)cnt[2] << 16 | (uint32_t)cnt[3] << 24;
-        r->data = malloc(sizeof(float) * r->count);
-        if (fread(r->data, sizeof(float), r->count, f) != r->count) return 0; /* little-endian host */
-    }
-    fclose(f);
-    return nrecords > 0;
-}
 
 /* The record "<prefix>/<what>" (or "<what>" when prefix is NULL) holding count floats. */
 static const float *find(const char *prefix, const char *what, uint32_t count) {
     char name[32];
     snprintf(name, sizeof name, prefix ? "%s/%s" : "%s%s", prefix ? prefix : "", what);
-    for (int i = 0; i < nrecords; i++)
-        if (strncmp(records[i].name, name, 16) == 0) return records[i].count == count ? records[i].data : NULL;
-    return NULL;
+    return find_record(name, count);
 }
 
 static const char *const CASES[] = {"mlpbn", "mlpskip", "cnnskip", "lenetbn"};
@@ -168,12 +141,12 @@ static void test_tensor_names(void) {
 }
 
 int main(void) {
-    if (!load_fixture()) {
+    if (!load_fixture(FIXTURE)) {
         printf("not ok - cannot read %s (run from the project root)\n", FIXTURE);
         return 1;
     }
     RUN(test_matches_pytorch);
     RUN(test_tensor_names);
-    for (int i = 0; i < nrecords; i++) free(records[i].data);
+    free_fixture();
     return check_summary("deep reference");
 }

@@ -7,33 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrays.h"
 #include "check.h"
 #include "kernels.h"
 #include "lenet.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static uint32_t rng_state = 12345u;
-
-static float frand(float lo, float hi) { /* xorshift32, uniform in [lo, hi) */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return lo + (hi - lo) * (float)(rng_state >> 8) / 16777216.0f;
-}
-
-static float *fill(float *x, size_t n, float lo, float hi) {
-    for (size_t i = 0; i < n; i++)
-        x[i] = frand(lo, hi);
-    return x;
-}
-
-static float *alloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static float *rand_array(size_t n) { return fill(alloc(n), n, -1.0f, 1.0f); }
-
-static float *copy_of(const float *x, size_t n) {
-    return memcpy(alloc(n), x, n * sizeof(float));
-}
 
 /* |got - want| <= tol * max(1, max |want|) elementwise, reporting the first mismatch. The
  * scale is the whole tensor's: a float sum of thousands of terms is only accurate relative to
@@ -568,6 +547,7 @@ static void test_batch_independence(void) {
 }
 
 int main(void) {
+    rng_state = 12345u;
     RUN(test_grad_conv2d);
     RUN(test_grad_dense);
     RUN(test_grad_avgpool);

@@ -7,32 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrays.h"
 #include "check.h"
 #include "kernels.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static uint32_t rng_state = 2024u;
-
-static float frand(float lo, float hi) { /* xorshift32, uniform in [lo, hi) */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return lo + (hi - lo) * (float)(rng_state >> 8) / 16777216.0f;
-}
-
-static float *fill(float *x, size_t n, float lo, float hi) {
-    for (size_t i = 0; i < n; i++)
-        x[i] = frand(lo, hi);
-    return x;
-}
-
-static float *alloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static float *rand_array(size_t n) { return fill(alloc(n), n, -1.0f, 1.0f); }
-
-static float *copy_of(const float *x, size_t n) {
-    return memcpy(alloc(n), x, n * sizeof(float));
-}
 
 static double *to_double(const float *x, size_t n) {
     double *d = malloc((n ? n : 1) * sizeof(double));
@@ -427,6 +406,7 @@ static void test_conv3_padded_matches_ref(void) {
 }
 
 int main(void) {
+    rng_state = 2024u;
     RUN(test_grad_batchnorm);
     RUN(test_batchnorm_stats);
     RUN(test_batchnorm_infer_matches_train);
