@@ -10,6 +10,7 @@
 // single task on the main thread grows long.
 import { LAYERS, PER_LAYER, chartEntries, comparisonLines, gradTotalLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
+import { redraw } from './redraw.mjs';
 
 const { Chart } = globalThis;
 const MIN_REDRAW_MS = 200;
@@ -336,7 +337,6 @@ export function createCharts(root, onLayer) {
   const verdict = root.querySelector('#chart-verdict');
   let latest = null;
   let timer = 0;
-  let frame = 0;
   let lastTake = 0;
   let lastMultiples = -Infinity;
   let multiTimer = 0;
@@ -346,23 +346,6 @@ export function createCharts(root, onLayer) {
   let shownNames = [];
   const info = { panels: {}, markers: {}, histogram: { runs: 0 }, gradTotal: { lines: [] } };
   let lastHistogram = [];
-  const dirty = new Set();
-
-  // One chart per frame: a chart's update can take tens of ms on a busy machine, and the page's
-  // budget is 50 ms per task.
-  function pump() {
-    frame = 0;
-    const [chart] = dirty;
-    if (!chart) return;
-    dirty.delete(chart);
-    chart.update('none');
-    if (dirty.size) frame = requestAnimationFrame(pump);
-  }
-
-  function redraw(...list) {
-    for (const chart of list) dirty.add(chart);
-    if (!frame) frame = requestAnimationFrame(pump);
-  }
 
   function renderLegend(entries) {
     const names = entries.map((e) => e.name);

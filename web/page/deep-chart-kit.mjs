@@ -104,20 +104,4 @@ export function line(label, color, data, extra = {}) {
   return { label, borderColor: color, backgroundColor: color, data: data.slice(), ...extra };
 }
 
-// Charts waiting to be redrawn: one per animation frame, so no task on the main thread grows long
-// (the page's budget is 50 ms per task).
-const dirty = new Set();
-let frame = 0;
-function pump() {
-  frame = 0;
-  const [chart] = dirty;
-  if (!chart) return;
-  dirty.delete(chart);
-  chart.update('none');
-  if (dirty.size) frame = requestAnimationFrame(pump);
-}
-/** Redraws a chart in a coming animation frame. */
-export function redraw(chart) {
-  dirty.add(chart);
-  if (!frame) frame = requestAnimationFrame(pump);
-}
+export { redraw } from './redraw.mjs';
