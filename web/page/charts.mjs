@@ -10,7 +10,7 @@
 // single task on the main thread grows long.
 import { LAYERS, PER_LAYER, chartEntries, comparisonLines, gradTotalLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
-import { redraw } from './redraw.mjs';
+import { redraw, redrawsPending } from './redraw.mjs';
 
 const { Chart } = globalThis;
 const MIN_REDRAW_MS = 200;
@@ -637,7 +637,7 @@ export function createCharts(root, onLayer) {
         drawn[kind] = shownPanels(kind).map((c) => ({ datasets: c.data.datasets.length, yMin: c.scales.y?.min, yMax: c.scales.y?.max, type: c.options.scales.y.type }));
       }
       return {
-        lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && dirty.size === 0,
+        lossPoints: plotted, runsPlotted, firstPointAt, settled: !timer && !multiTimer && redrawsPending() === 0,
         legend: shownNames.slice(), panels: structuredClone(info.panels), gradTotal: structuredClone(info.gradTotal), drawn, markers: structuredClone(info.markers), histogram: { ...info.histogram },
       };
     },

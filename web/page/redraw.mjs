@@ -20,3 +20,6 @@ export function redraw(...charts) {
   for (const chart of charts) dirty.add(chart);
   if (!frame) frame = requestAnimationFrame(pump);
 }
+
+/** Charts still waiting for their frame. */
+export const redrawsPending = () => dirty.size;
