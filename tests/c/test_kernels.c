@@ -14,23 +14,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-/* |got - want| <= tol * max(1, max |want|) elementwise, reporting the first mismatch. The
- * scale is the whole tensor's: a float sum of thousands of terms is only accurate relative to
- * their magnitude, not to a result that happens to cancel to near zero. */
-static void check_arrays(const float *got, const float *want, size_t n, double tol,
-                         const char *what) {
-    double scale = 1.0;
-    for (size_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(want[i]));
-    for (size_t i = 0; i < n; i++)
-        if (!(fabs((double)got[i] - want[i]) <= tol * scale)) {
-            CHECK(0, "%s: %.9g vs %.9g at index %zu of %zu (scale %g)", what, got[i], want[i],
-                  i, n, scale);
-            return;
-        }
-}
-
-static int same_bits(const void *a, const void *b, size_t bytes) { return !memcmp(a, b, bytes); }
 
 /* A finite difference of a float function next to its analytic derivative: within 1e-2 of the
  * larger, plus 1e-3 absolute for derivatives near zero. */

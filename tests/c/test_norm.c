@@ -20,21 +20,6 @@ static double *to_double(const float *x, size_t n) {
     return d;
 }
 
-/* |got - want| <= tol * max(1, max |want|) elementwise, reporting the first mismatch */
-static void check_arrays(const float *got, const float *want, size_t n, double tol,
-                         const char *what) {
-    double scale = 1.0;
-    for (size_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(want[i]));
-    for (size_t i = 0; i < n; i++)
-        if (!(fabs((double)got[i] - want[i]) <= tol * scale)) {
-            CHECK(0, "%s: %.9g vs %.9g at index %zu of %zu (scale %g)", what, got[i], want[i],
-                  i, n, scale);
-            return;
-        }
-}
-
-static int same_bits(const void *a, const void *b, size_t bytes) { return !memcmp(a, b, bytes); }
 
 /* |numeric - analytic| <= rel * max(|numeric|, |analytic|) + abs */
 static void check_grad(double numeric, double analytic, double rel, double abs_tol,
