@@ -1,6 +1,7 @@
 // Seed groups on the main charts (Chromium): "Repeat with 3 seeds" draws the three runs as one
-// mean line in a min-max band on the loss chart and on every per-layer panel, listed once in the
-// legend; two groups get the statement on whether they differ beyond the spread between seeds.
+// mean line in a min-max band on the loss chart, every per-layer panel and the gradient flow across
+// depth, listed once in the legend; two groups get the statement on whether they differ beyond the
+// spread between seeds.
 // Needs `make web`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +69,9 @@ test('Repeat with 3 seeds: one mean line in a band on the loss and per-layer cha
     assertBand(grad, name, `gradient panel ${layer}`);
   }
   assertBand(await datasetsOf(page, '[data-chart="weight"] .panel-box:nth-child(3) canvas'), name, 'weight panel');
+  const flow = await datasetsOf(page, '[data-chart="gradFlow"] canvas');
+  assert.equal(flow.length, 3, 'gradient flow: a band and a mean');
+  assertBand(flow, name, 'gradient flow across depth');
   assert.ok(await page.locator('#chart-verdict').isHidden(), 'one group: nothing to compare');
   assert.deepEqual(errors, []);
   await page.close();

@@ -46,6 +46,22 @@ test('the gradient flow: a point per layer per run, vanishing towards the input 
   assert.deepEqual(byEpoch, plain.epochs.at(-1).gradMean);
 });
 
+test('a seed group on the gradient flow: one mean line in a band from its lowest to its highest seed', () => {
+  // Two runs that differ only in their seed (their histories are the two real runs' numbers).
+  const seeded = (run, id, seed) => ({ ...run, id, config: { ...plain.config, seed } });
+  const a = seeded(plain, 7, 1), b = seeded(normed, 8, 2);
+  const data = depthSeries([a, b], { source: 'epoch' });
+  assert.equal(data.series.length, 1);
+  const [s] = data.series;
+  assert.ok(s.group && s.band, 'drawn as a group');
+  const ga = a.epochs.at(-1).gradMean, gb = b.epochs.at(-1).gradMean;
+  s.points.forEach((p, i) => {
+    assert.ok(Math.abs(p.v - (ga[i] + gb[i]) / 2) < 1e-12 * p.v, `layer ${i}: the mean of the seeds`);
+    assert.equal(s.band.min[i].y, Math.min(ga[i], gb[i]));
+    assert.equal(s.band.max[i].y, Math.max(ga[i], gb[i]));
+  });
+});
+
 test('update ratios per layer are small positive fractions', () => {
   const data = depthSeries([plain, normed], { kind: 'update' });
   for (const s of data.series) {

@@ -4,7 +4,7 @@
  * the watched layer's pre-activation percentiles over training. Runs are page runs or histories
  * (web/lib/history.mjs, with the page's plot buffers for the percentiles).
  */
-import { runName, sharedRange, thin } from './chart-data.mjs';
+import { chartEntries, entryLine, runName, sharedRange, thin } from './chart-data.mjs';
 import { actLayersOf, layersOf } from './network.mjs';
 
 /** Step records averaged for the "recent steps" view of the gradient flow. */
@@ -50,29 +50,32 @@ export function perLayerNow(run, { field = 'gradNorm', source = 'recent', window
 
 /**
  * The gradient-flow chart (or the update-ratio chart): x = depth (0 = the layer next to the input),
- * y = the per-layer value on a log axis, a line per run; exact zeros (a frozen layer) on the
- * shared range's floor.
+ * y = the per-layer value on a log axis, a line per run, or per seed group its mean in a band from
+ * the lowest to the highest seed; exact zeros (a frozen layer) on the shared range's floor.
  * @param {object[]} runs the runs shown
  * @param {{kind?: 'grad'|'update', source?: 'recent'|'epoch'}} [options]
- * @returns {{labels: string[], step: number, range: object, series: {runId: number, color: string, name: string, points: {x: number, y: number, v: number, layer: string}[]}[]}}
+ * @returns {{labels: string[], step: number, range: object, series: {key: string, runId: number, color: string, name: string, group: boolean, points: {x: number, y: number, v: number, layer: string}[], band: {min: object[], max: object[]}|null}[]}}
  */
 export function depthSeries(runs, { kind = 'grad', source = 'recent' } = {}) {
   const field = kind === 'update' ? 'updateRatio' : 'gradNorm';
   const src = kind === 'update' ? 'recent' : source;
-  const raw = runs.map((run) => {
-    const names = layersOf(run);
-    return perLayerNow(run, { field, source: src }).flatMap((y, x) => (y === null ? [] : [{ x, y, layer: names[x] }]));
-  });
-  const range = sharedRange(raw, { log: true });
+  const pointsOf = (run) => perLayerNow(run, { field, source: src }).flatMap((y, x) => (y === null ? [] : [{ x, y }]));
+  const entries = chartEntries(runs);
+  const lines = entries.map((e) => entryLine(e, pointsOf));
+  const range = sharedRange(lines.flatMap((l) => (l.band ? [l.points, l.band.min, l.band.max] : [l.points])), { log: true });
+  const place = (p) => ({ x: p.x, y: p.y === 0 && range.floor ? range.floor : p.y });
   const labels = depthLabels(runs.map(layersOf));
   return {
     labels,
     step: tickStep(labels.length),
     range,
-    series: runs.map((run, i) => ({
-      runId: run.id, color: run.color, name: runName(run),
-      points: raw[i].map((p) => ({ x: p.x, y: p.y === 0 && range.floor ? range.floor : p.y, v: p.y, layer: p.layer })),
-    })),
+    series: entries.map((e, i) => {
+      const names = layersOf(e.runs[0]);
+      const { points, band } = lines[i];
+      return { key: e.key, runId: e.runs[0].id, color: e.color, name: e.name, group: e.group,
+        points: points.map((p) => ({ ...place(p), v: p.y, layer: names[p.x] })),
+        band: band && { min: band.min.map(place), max: band.max.map(place) } };
+    }),
   };
 }
 

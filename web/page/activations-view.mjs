@@ -6,12 +6,7 @@
 import { activationDepth, activationHistogram, percentileSeries, watchedLayer } from '../lib/gradflow-data.mjs';
 import { actLayersOf, unionNames } from '../lib/network.mjs';
 import { h, setText } from './dom.mjs';
-import { chartCard, depthAxis, line, lineChart, redraw } from './deep-chart-kit.mjs';
-
-const alpha = (hex, a) => {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
-};
+import { alpha, chartCard, depthAxis, line, lineChart, redraw } from './deep-chart-kit.mjs';
 
 /**
  * @param {HTMLElement} section the charts grid

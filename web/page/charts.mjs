@@ -10,6 +10,7 @@
 // single task on the main thread grows long.
 import { LAYERS, PER_LAYER, chartEntries, comparisonLines, gradTotalLines, groupVerdict, histogramSeries, histogramTable, markers, perLayerPanels, shownLayers, sharedRange, tableOf } from '../lib/chart-data.mjs';
 import { h, setText } from './dom.mjs';
+import { alpha } from './deep-chart-kit.mjs';
 import { redraw, redrawsPending } from './redraw.mjs';
 
 const { Chart } = globalThis;
@@ -47,11 +48,6 @@ const background = {
     ctx.restore();
   },
 };
-
-function alpha(hex, a) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
-}
 
 // On a log axis only 1, 2 and 5 times a power of ten get a label; the rest would overlap.
 const roundLog = (v) => [1, 2, 5].some((m) => Math.abs(v / 10 ** Math.floor(Math.log10(v)) - m) < 1e-6);

@@ -104,4 +104,17 @@ export function line(label, color, data, extra = {}) {
   return { label, borderColor: color, backgroundColor: color, data: data.slice(), ...extra };
 }
 
+/** A #rrggbb colour at opacity a. */
+export function alpha(hex, a) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
+/** A seed group's band: its lowest seed's line, then its highest seed's, filled down to it. */
+export function band(label, color, { min, max }) {
+  const edge = { borderColor: 'transparent', borderWidth: 0, pointRadius: 0 };
+  return [{ ...line(`${label}, lowest seed`, color, min, edge), fill: false },
+    { ...line(`${label}, highest seed`, color, max, edge), fill: '-1', backgroundColor: alpha(color, 0.18) }];
+}
+
 export { redraw } from './redraw.mjs';

@@ -1,9 +1,9 @@
 // Gradient flow and update ratios across depth: x = the layers, input side left; y = the
-// per-layer gradient norm (or ‖Δw‖/‖w‖) on a log axis; a line per run shown, redrawn as training
-// goes. The numbers come from web/lib/gradflow-data.mjs.
+// per-layer gradient norm (or ‖Δw‖/‖w‖) on a log axis; a line per run shown (a seed group: its mean
+// in a band), redrawn as training goes. The numbers come from web/lib/gradflow-data.mjs.
 import { depthSeries, RECENT_STEPS } from '../lib/gradflow-data.mjs';
 import { h, setText } from './dom.mjs';
-import { chartCard, depthAxis, fmt, line, lineChart, redraw } from './deep-chart-kit.mjs';
+import { band, chartCard, depthAxis, fmt, line, lineChart, redraw } from './deep-chart-kit.mjs';
 
 function logAxis(chart, range) {
   const y = chart.options.scales.y;
@@ -31,10 +31,11 @@ function depthCard(id, title, yTitle, kind, tools = []) {
       const data = depthSeries(runs, { kind, ...options });
       depthAxis(chart, data.labels, data.step);
       logAxis(chart, data.range);
-      chart.data.datasets = data.series.map((s) => line(s.name, s.color, s.points, { pointRadius: data.labels.length > 20 ? 2 : 3, borderWidth: 2 }));
+      chart.data.datasets = data.series.flatMap((s) => [...(s.band ? band(s.name, s.color, s.band) : []),
+        line(s.name, s.color, s.points, { pointRadius: data.labels.length > 20 ? 2 : 3, borderWidth: 2 })]);
       redraw(chart);
       stats.labels = data.labels;
-      stats.runs = data.series.map((s) => ({ runId: s.runId, points: s.points.length, layers: s.points.map((p) => p.layer), values: s.points.map((p) => p.v) }));
+      stats.runs = data.series.map((s) => ({ runId: s.runId, key: s.key, band: Boolean(s.band), points: s.points.length, layers: s.points.map((p) => p.layer), values: s.points.map((p) => p.v) }));
       return data;
     },
   };
