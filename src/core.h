@@ -17,6 +17,8 @@ typedef struct {
 extern const ln_config_field LN_CONFIG_FIELDS[];
 extern const int LN_NUM_CONFIG_FIELDS;
 
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+
 /* Records status and a printf-style message in err (when given) and returns status. */
 ln_status ln_fail(ln_error *err, ln_status status, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -8,7 +8,6 @@
 #include "net.h"
 #include "training.h"
 
-static int min_int(int a, int b) { return a < b ? a : b; }
 static int out_size(const net_node *d) { return d->info.shape[0] * d->info.shape[1] * d->info.shape[2]; }
 static int in_size(const net_node *d) { return d->in_c * d->in_h * d->in_w; }
 static int in_place(int op) { return op == LN_OP_BATCHNORM || op == LN_OP_ACT || op == LN_OP_ADD; }

@@ -61,7 +61,6 @@ struct ln_trainer {
     ln_metrics m, best;
 };
 
-static int min_int(int a, int b) { return a < b ? a : b; }
 
 /* The indices of a dataset's samples whose digit is in mask, in dataset order. */
 static int select_digits(const ln_dataset *d, uint32_t mask, int32_t *out) {
@@ -862,18 +861,19 @@ ln_status ln_trainer_load_state(ln_trainer *t, const uint8_t *buf, size_t len, l
     memcpy(&saved, buf + sizeof w, sizeof saved);
     if (ln_config_check(&saved, NULL) != LN_OK) return ln_fail(err, LN_E_FORMAT, "state: its saved config is out of range");
     const ln_config *c = &t->cfg;
-#define SAME_DATA(field, name)                                                                                  \
-    if (saved.field != c->field)                                                                                \
-        return ln_fail(err, LN_E_ARG, "the state comes from a run with another data selection (%s differs): a branch keeps data, seed, n, val, test, digits, std and noise", name);
+    /* A branch keeps the data selection and the network; the message names what differs. */
+#define SAME(field, name, what, kept)                                                                          \
+    if (saved.field != c->field)                                                                               \
+        return ln_fail(err, LN_E_ARG, "the state comes from %s (%s differs): a branch keeps %s", what, name, kept);
+#define SAME_DATA(field, name) SAME(field, name, "a run with another data selection", "data, seed, n, val, test, digits, std and noise")
+#define SAME_NET(field, name) SAME(field, name, "another network", "model, depth, width, convs, ch, bn and skip")
     SAME_DATA(seed, "seed") SAME_DATA(train_size, "n") SAME_DATA(val_size, "val") SAME_DATA(test_size, "test")
     SAME_DATA(digit_mask, "digits") SAME_DATA(standardize, "std") SAME_DATA(label_noise, "noise")
-#undef SAME_DATA
-#define SAME_NET(field, name)                                                                                  \
-    if (saved.field != c->field)                                                                               \
-        return ln_fail(err, LN_E_ARG, "the state comes from another network (%s differs): a branch keeps model, depth, width, convs, ch, bn and skip", name);
     SAME_NET(model, "model") SAME_NET(hidden_layers, "depth") SAME_NET(hidden_units, "width") SAME_NET(conv_layers, "convs")
     SAME_NET(channels, "ch") SAME_NET(batch_norm, "bn") SAME_NET(skip, "skip")
 #undef SAME_NET
+#undef SAME_DATA
+#undef SAME
     if (w[5] != want[5]) return ln_fail(err, LN_E_FORMAT, "state: saved by a core with another layout");
     if (w[6] != want[6] || w[7] != want[7] || w[8] != want[8] || w[9] != want[9])
         return ln_fail(err, LN_E_ARG, "the state comes from other data: its samples differ from this run's");
